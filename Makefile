@@ -1,0 +1,56 @@
+# CTG Pilotage — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+LEAFLET_VERSION := 1.9.4
+LEAFLET := static/leaflet/leaflet.js
+CHROMIUM ?= /usr/bin/chromium
+PORT ?= 8501
+
+.PHONY: run test setup db leaflet chromium lint format bench demo-reset clean
+
+run: setup db  ## set everything up and start the app on http://localhost:8501
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+test: setup chromium  ## set everything up and run the whole suite (SQLite, PostgreSQL, browser)
+	$(BIN)/pytest
+
+setup: $(VENV)/.installed $(LEAFLET)
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+# Leaflet is served by the app itself (offline map), fetched from the npm registry.
+$(LEAFLET):
+	mkdir -p build/npm static/leaflet
+	cd build/npm && npm pack --silent leaflet@$(LEAFLET_VERSION) >/dev/null
+	tar -xzf build/npm/leaflet-$(LEAFLET_VERSION).tgz -C build/npm
+	cp -r build/npm/package/dist/. static/leaflet/
+
+db: $(VENV)/.installed  ## migrate the configured database; demo data when it is empty
+	$(BIN)/python scripts/setup_db.py
+
+chromium:  ## the browser tests drive Debian's Chromium
+	@command -v $(CHROMIUM) >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup chromium db  ## print speed figures (ratios against baselines measured in the same run)
+	@for script in scripts/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+demo-reset: setup  ## drop the SQLite demo database and rebuild it
+	rm -f data/ctg.db data/ctg.db-wal data/ctg.db-shm
+	$(BIN)/python scripts/setup_db.py
+
+clean:
+	rm -rf $(VENV) build static/leaflet .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""CTG Pilotage domain core: models, services, queries. Knows nothing of Streamlit."""

@@ -1,0 +1,48 @@
+"""French number, money and date formats (Babel), shared by pages and exports."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal, format_percent
+
+LOCALE = "fr_FR"
+
+
+def number(value: float | int | Decimal | None, digits: int = 0) -> str:
+    """1 234,5 — empty string for a missing value."""
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=LOCALE)
+
+
+def euros(value: float | int | Decimal | None) -> str:
+    if value is None:
+        return ""
+    return format_currency(value, "EUR", locale=LOCALE)
+
+
+def percent(ratio: float | None, digits: int = 0) -> str:
+    """`ratio` is a fraction (0.42 → 42 %)."""
+    if ratio is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "") + " %"
+    return format_percent(ratio, format=pattern, locale=LOCALE)
+
+
+def day(value: date | None) -> str:
+    """25/11/2026."""
+    return format_date(value, format="dd/MM/yyyy", locale=LOCALE) if value else ""
+
+
+def long_day(value: date | None) -> str:
+    """25 novembre 2026."""
+    return format_date(value, format="d MMMM yyyy", locale=LOCALE) if value else ""
+
+
+def moment(value: datetime | None) -> str:
+    """25/11/2026 14:05."""
+    return format_datetime(value, format="dd/MM/yyyy HH:mm", locale=LOCALE) if value else ""

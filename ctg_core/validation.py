@@ -1,0 +1,197 @@
+"""Input shapes validated by pydantic, with French messages per field.
+
+Widgets may guide the user, but the rules live here: a service validates every input,
+whatever page or script it comes from.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Self, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from ctg_core.errors import ValidationFailed
+from ctg_core.models import ActionStatus, ConventionPhase
+
+FIELD_LABELS: dict[str, str] = {
+    "code": "Code",
+    "title": "Intitulé",
+    "objective": "Objectif",
+    "lead": "Pilote",
+    "partners": "Partenaires",
+    "starts_on": "Début",
+    "due_on": "Échéance",
+    "ends_on": "Fin",
+    "signed_on": "Signature",
+    "budget": "Budget",
+    "status": "Statut",
+    "progress": "Avancement",
+    "last_comment": "Commentaire",
+    "vigilance": "Point de vigilance",
+    "axis_id": "Axe",
+    "phase": "Phase",
+    "territory_id": "Territoire",
+    "advisor_id": "Conseiller Caf",
+    "label": "Libellé",
+}
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Progress = Annotated[int, Field(ge=0, le=100)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+
+def _french(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx", {})
+    messages = {
+        "missing": "est obligatoire",
+        "string_too_short": "ne peut pas être vide",
+        "string_too_long": f"ne doit pas dépasser {ctx.get('max_length')} caractères",
+        "greater_than_equal": f"doit être supérieur ou égal à {ctx.get('ge')}",
+        "less_than_equal": f"doit être inférieur ou égal à {ctx.get('le')}",
+        "int_parsing": "doit être un nombre entier",
+        "int_from_float": "doit être un nombre entier",
+        "decimal_parsing": "doit être un montant",
+        "decimal_max_places": "a au plus deux décimales",
+        "decimal_max_digits": "est trop grand",
+        "float_parsing": "doit être un nombre",
+        "date_from_datetime_parsing": "doit être une date (JJ/MM/AAAA)",
+        "date_parsing": "doit être une date (JJ/MM/AAAA)",
+        "date_type": "doit être une date (JJ/MM/AAAA)",
+        "enum": "n'est pas une valeur permise",
+        "extra_forbidden": "n'est pas modifiable ici",
+    }
+    return messages.get(kind, "est invalide")
+
+
+def french_errors(exc: ValidationError) -> dict[str, str]:
+    """Map each failing field to "Libellé : raison" (first error per field)."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        loc = [str(p) for p in error["loc"]]
+        name = loc[0] if loc else "__root__"
+        if error["type"] == "value_error":
+            # Cross-field rules raise ValueError("champ|message").
+            raw = str(error.get("ctx", {}).get("error", error["msg"]))
+            name, _, message = raw.partition("|")
+            errors.setdefault(name, message)
+            continue
+        label = FIELD_LABELS.get(name, name)
+        errors.setdefault(name, f"{label} {_french(error)}.")
+    return errors
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validated(model: type[M], data: dict[str, Any]) -> M:
+    """`model.model_validate(data)`, raising `ValidationFailed` with French messages."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(french_errors(exc)) from None
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ActionData(_Input):
+    """A whole fiche action, as it must be after any create or update."""
+
+    axis_id: int
+    code: Code
+    title: Title
+    objective: Text = ""
+    lead: ShortText = ""
+    partners: Text = ""
+    starts_on: date | None = None
+    due_on: date | None = None
+    budget: Money | None = None
+    status: ActionStatus = ActionStatus.a_venir
+    progress: Progress = 0
+    last_comment: Text = ""
+    vigilance: Text = ""
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        if self.starts_on and self.due_on and self.due_on < self.starts_on:
+            raise ValueError("due_on|L'échéance ne peut pas précéder le début.")
+        if self.status is ActionStatus.realisee and self.progress != 100:
+            raise ValueError("progress|Une action réalisée est avancée à 100 %.")
+        if self.status is ActionStatus.a_venir and self.progress == 100:
+            raise ValueError("status|Une action avancée à 100 % n'est plus « à venir ».")
+        return self
+
+
+class ActionChange(_Input):
+    """Fields a user changes on an existing action; only those set are applied."""
+
+    axis_id: int | None = None
+    code: Code | None = None
+    title: Title | None = None
+    objective: Text | None = None
+    lead: ShortText | None = None
+    partners: Text | None = None
+    starts_on: date | None = None
+    due_on: date | None = None
+    budget: Money | None = None
+    status: ActionStatus | None = None
+    progress: Progress | None = None
+    last_comment: Text | None = None
+    vigilance: Text | None = None
+
+
+class ConventionData(_Input):
+    territory_id: int
+    title: Title
+    phase: ConventionPhase = ConventionPhase.preparation
+    signed_on: date | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    advisor_id: int | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        if self.starts_on and self.ends_on:
+            if self.ends_on <= self.starts_on:
+                raise ValueError("ends_on|La fin doit suivre le début de la convention.")
+            years = (self.ends_on - self.starts_on).days / 365.25
+            if years > 5.05:
+                raise ValueError("ends_on|Une CTG dure au plus 5 ans.")
+        signed_phases = {
+            ConventionPhase.pilotage,
+            ConventionPhase.evaluation,
+            ConventionPhase.echue,
+        }
+        if self.phase in signed_phases and not self.signed_on:
+            raise ValueError(
+                "signed_on|Une convention en pilotage doit avoir une date de signature."
+            )
+        return self
+
+
+class ConventionChange(_Input):
+    title: Title | None = None
+    phase: ConventionPhase | None = None
+    signed_on: date | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    advisor_id: int | None = None
+
+
+class AxisData(_Input):
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8)]
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]

@@ -1,0 +1,50 @@
+"""Alembic environment: URL from CTG_DATABASE_URL (or `-x url=…`), batch mode on SQLite."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+from ctg_core import config, db, models  # noqa: F401  (registers every table)
+
+target_metadata = SQLModel.metadata
+
+
+def _url() -> str:
+    return (
+        context.config.attributes.get("url")
+        or context.get_x_argument(as_dictionary=True).get("url")
+        or config.database_url()
+    )
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=_url(), target_metadata=target_metadata, render_as_batch=True, literal_binds=True
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    with db.engine_for(_url()).connect() as connection:
+        _run(connection)
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,6 @@
+"""Comité — page en construction."""
+
+import streamlit as st
+
+st.title("Comité")
+st.info("Cette page arrive dans une prochaine version.", icon=":material/construction:")

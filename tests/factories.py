@@ -1,0 +1,105 @@
+"""Factories that build small, memorable worlds for tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, select
+
+from ctg_core.auth import CurrentUser, current_user_from
+from ctg_core.models import (
+    Action,
+    ActionStatus,
+    Axis,
+    Convention,
+    ConventionPhase,
+    PhaseChange,
+    Role,
+    Territory,
+    User,
+    UserTerritory,
+)
+
+NANTES_METROPOLE = "244400404"
+CARENE = "244400644"
+
+
+@dataclass
+class World:
+    session: Session
+
+    def territory(self, code: str = NANTES_METROPOLE) -> Territory:
+        row = self.session.exec(select(Territory).where(Territory.code == code)).one()
+        return row
+
+    def axis(self, code: str = "PE") -> Axis:
+        return self.session.exec(select(Axis).where(Axis.code == code)).one()
+
+    def user(
+        self,
+        role: Role = Role.coop_officer,
+        *,
+        name: str | None = None,
+        territories: Iterable[Territory] = (),
+        demo: bool = False,
+    ) -> CurrentUser:
+        count = len(self.session.exec(select(User.id)).all())
+        user = User(
+            email=f"{role.value}{count}@test.invalid",
+            name=name or f"{role.label} {count}",
+            role=role,
+            is_demo=demo,
+        )
+        self.session.add(user)
+        self.session.flush()
+        for territory in territories:
+            self.session.add(UserTerritory(user_id=user.id, territory_id=territory.id))
+        self.session.commit()
+        return current_user_from(self.session, user)
+
+    def convention(
+        self,
+        territory: Territory | None = None,
+        *,
+        phase: ConventionPhase = ConventionPhase.pilotage,
+        advisor: CurrentUser | None = None,
+        title: str | None = None,
+        starts_on: date | None = date(2025, 1, 1),
+        ends_on: date | None = date(2028, 12, 31),
+        signed_on: date | None = date(2024, 12, 15),
+    ) -> Convention:
+        territory = territory or self.territory()
+        convention = Convention(
+            territory_id=territory.id,
+            title=title or f"CTG {territory.name}",
+            phase=phase,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            signed_on=signed_on,
+            advisor_id=advisor.id if advisor else None,
+        )
+        self.session.add(convention)
+        self.session.flush()
+        self.session.add(
+            PhaseChange(convention_id=convention.id, phase=phase, reached_on=date(2024, 12, 15))
+        )
+        self.session.commit()
+        return convention
+
+    def action(self, convention: Convention, code: str = "PE-01", **fields: Any) -> Action:
+        values: dict[str, Any] = {
+            "axis_id": self.axis(code.split("-")[0] if "-" in code else "PE").id,
+            "title": f"Action {code}",
+            "starts_on": date(2025, 1, 1),
+            "due_on": date(2027, 6, 30),
+            "status": ActionStatus.en_cours,
+            "progress": 20,
+        }
+        values.update(fields)
+        action = Action(convention_id=convention.id, code=code, **values)
+        self.session.add(action)
+        self.session.commit()
+        return action

@@ -1,0 +1,30 @@
+"""Show the core's typed errors as French messages, never as tracebacks."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ctg_core.errors import ConflictError, CtgError, NotFound, PermissionDenied, ValidationFailed
+from ctg_core.validation import FIELD_LABELS
+
+
+def show_error(error: CtgError) -> None:
+    if isinstance(error, ValidationFailed):
+        st.error("La saisie n'a pas été enregistrée :", icon=":material/error:")
+        for message in error.errors.values():
+            st.markdown(f"- {message}")
+    elif isinstance(error, ConflictError):
+        st.warning(error.message, icon=":material/sync_problem:")
+        values = {
+            FIELD_LABELS.get(k, k): (v.label if hasattr(v, "label") else v)
+            for k, v in error.info.current_values.items()
+        }
+        if values:
+            st.caption("Valeurs enregistrées par l'autre personne :")
+            st.json(values, expanded=True)
+    elif isinstance(error, PermissionDenied):
+        st.error(error.message, icon=":material/block:")
+    elif isinstance(error, NotFound):
+        st.warning(error.message, icon=":material/search_off:")
+    else:
+        st.error(error.message)
