@@ -34,10 +34,18 @@ axes = sa.table(
 
 
 def upgrade() -> None:
+    present = {row[0] for row in op.get_bind().execute(sa.select(axes.c.code))}
     op.bulk_insert(
-        axes, [{"code": c, "label": label, "position": i} for i, (c, label) in enumerate(AXES, 1)]
+        axes,
+        [
+            {"code": c, "label": label, "position": i}
+            for i, (c, label) in enumerate(AXES, 1)
+            if c not in present
+        ],
     )
 
 
 def downgrade() -> None:
-    op.execute(axes.delete().where(axes.c.code.in_([c for c, _ in AXES])))
+    # Reference rows stay: actions and indicators point at them, and a downgrade must never
+    # lose data. Upgrading again is safe because the table already holds them (see upgrade).
+    pass
