@@ -89,3 +89,30 @@ def load_territories(
         added_communes += is_new
     session.commit()
     return LoadReport(added_epci, added_communes, updated)
+
+
+def load_national_epci(session: Session, path: Path | None = None) -> int:
+    """Insert every EPCI of France from `data/epci_france.csv` (no geometry): the
+    national-scale world used by benchmarks. Returns the number added."""
+    import csv
+
+    source = path or config.DATA_DIR / "epci_france.csv"
+    existing = set(session.exec(select(Territory.code)))
+    added = 0
+    with source.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["siren"] in existing:
+                continue
+            session.add(
+                Territory(
+                    kind=TerritoryKind.epci,
+                    code=row["siren"],
+                    name=row["nom"],
+                    siren=row["siren"],
+                    population=int(row["population"]),
+                    departement=row["departement"][:3],
+                )
+            )
+            added += 1
+    session.commit()
+    return added

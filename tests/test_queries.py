@@ -1,0 +1,105 @@
+"""Reads for pages: scoped to the user, late derived, roll-ups by axis."""
+
+from datetime import date
+
+import pytest
+
+from ctg_core import queries
+from ctg_core.errors import NotFound, PermissionDenied
+from ctg_core.models import ActionStatus, ConventionPhase, Role
+from tests.factories import CARENE
+
+TODAY = date(2026, 11, 25)
+
+
+@pytest.mark.parametrize(
+    ("status", "due_on", "late"),
+    [
+        (ActionStatus.en_cours, date(2026, 11, 24), True),
+        (ActionStatus.en_cours, date(2026, 11, 25), False),
+        (ActionStatus.suspendue, date(2025, 1, 1), True),
+        (ActionStatus.realisee, date(2025, 1, 1), False),
+        (ActionStatus.abandonnee, date(2025, 1, 1), False),
+        (ActionStatus.a_venir, None, False),
+    ],
+)
+def test_late_means_due_date_passed_and_not_closed(status, due_on, late):
+    assert queries.is_late(status, due_on, TODAY) is late
+
+
+def test_an_officer_sees_only_the_conventions_of_their_territory(world, session):
+    nantes = world.convention()
+    world.convention(world.territory(CARENE))
+    officer = world.user(Role.coop_officer, territories=[world.territory()])
+    manager = world.user(Role.caf_manager)
+
+    assert [c.id for c in queries.conventions(session, officer)] == [nantes.id]
+    assert len(queries.conventions(session, manager)) == 2
+
+
+def test_typing_a_commune_finds_the_ctg_of_its_epci(world, session):
+    nantes = world.convention()
+    world.convention(world.territory(CARENE))
+    manager = world.user(Role.caf_manager)
+
+    found = queries.search_conventions(session, manager, "rezé")
+    assert [c.id for c in found] == [nantes.id]
+    assert found[0].territory_name == "Nantes Métropole"
+
+
+def test_header_refuses_a_reader_outside_the_territory(world, session):
+    convention = world.convention(world.territory(CARENE))
+    committee = world.user(Role.committee, territories=[world.territory()])
+    with pytest.raises(PermissionDenied):
+        queries.convention_header(session, committee, convention.id)
+    with pytest.raises(NotFound):
+        queries.convention_header(session, committee, 987_654)
+
+
+def test_header_gives_phase_dates_and_edit_rights(world, session):
+    advisor = world.user(Role.caf_advisor, name="Marc Conseiller")
+    convention = world.convention(advisor=advisor, phase=ConventionPhase.pilotage)
+    header = queries.convention_header(session, advisor, convention.id)
+    assert header.advisor_name == "Marc Conseiller"
+    assert header.phase_dates == {ConventionPhase.pilotage: date(2024, 12, 15)}
+    assert header.population > 600_000
+    assert header.can_edit_plan and header.can_manage
+
+
+def test_axis_status_rolls_up_counts_progress_late_and_vigilance(world, session):
+    convention = world.convention()
+    world.action(
+        convention, "PE-01", status=ActionStatus.en_cours, progress=40, due_on=date(2026, 1, 31)
+    )
+    world.action(
+        convention,
+        "PE-02",
+        status=ActionStatus.realisee,
+        progress=100,
+        due_on=date(2026, 1, 31),
+        vigilance="Budget",
+    )
+    world.action(convention, "EJ-01", status=ActionStatus.a_venir, progress=0)
+    manager = world.user(Role.caf_manager)
+
+    frame = queries.actions_frame(session, manager, convention.id, TODAY)
+    by_axis = {s.axis: s for s in queries.axis_status(frame)}
+
+    pe = by_axis["Petite enfance"]
+    assert pe.total == 2
+    assert pe.by_status[ActionStatus.en_cours] == 1
+    assert pe.by_status[ActionStatus.realisee] == 1
+    assert pe.mean_progress == 70
+    assert (pe.late, pe.vigilance) == (1, 1)
+    assert by_axis["Enfance-jeunesse"].late == 0
+
+
+def test_totals_count_signed_conventions_population_and_late_actions(world, session):
+    nantes = world.convention(phase=ConventionPhase.pilotage)
+    world.convention(world.territory(CARENE), phase=ConventionPhase.diagnostic, signed_on=None)
+    world.action(nantes, "PE-01", due_on=date(2026, 1, 31))
+    world.action(nantes, "PE-02", status=ActionStatus.realisee, progress=100)
+    totals = queries.totals(session, world.user(Role.caf_manager), TODAY)
+    assert (totals.conventions, totals.signed) == (2, 1)
+    assert totals.population_covered == world.territory().population
+    assert (totals.actions, totals.actions_done, totals.actions_late) == (2, 1, 1)
