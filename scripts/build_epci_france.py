@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import build_geodata  # noqa: E402
+import build_geodata
 
 ROOT = Path(__file__).resolve().parent.parent
 

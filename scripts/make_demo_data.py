@@ -17,12 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlmodel import Session, func, select  # noqa: E402
+from sqlmodel import Session, func, select
 
-from ctg_core import bootstrap, config, db, demo  # noqa: E402
-from ctg_core.funding import load_funding_rules  # noqa: E402
-from ctg_core.models import Convention, Territory  # noqa: E402
-from ctg_core.territories import load_national_epci, load_territories  # noqa: E402
+from ctg_core import bootstrap, config, db, demo
+from ctg_core.funding import load_funding_rules
+from ctg_core.models import Convention, Territory
+from ctg_core.territories import load_national_epci, load_territories
 
 
 def main() -> None:
