@@ -1,6 +1,155 @@
-"""Financement des postes — page en construction."""
+"""Financement des postes de chargé de coopération : droit, renouvellement, acompte, solde."""
+
+from datetime import date
 
 import streamlit as st
 
-st.title("Financement des postes")
-st.info("Cette page arrive dans une prochaine version.", icon=":material/construction:")
+from ctg_core import db, formats, funding
+from ctg_core.errors import CtgError
+from ctg_core.models import RenewalStatus
+from ui.auth import current_user
+from ui.feedback import show_error
+
+user = current_user()
+today = date.today()
+
+st.title("Financement des postes de chargé de coopération")
+st.caption(
+    "La Caf cofinance le poste de chargé de coopération de chaque territoire. Chaque année, le "
+    "territoire renouvelle la convention du poste ; l'acompte n'est versé qu'après signature."
+)
+
+with db.session() as session:
+    years = funding.funding_years(session)
+if not years:
+    st.info("Aucun financement de poste n'est encore enregistré.", icon=":material/info:")
+    st.stop()
+
+year = st.selectbox("Année", years, index=years.index(today.year) if today.year in years else 0)
+with db.session() as session:
+    lines = funding.funding_lines(session, user, year, today)
+
+if lines.empty:
+    st.info("Aucun poste financé cette année sur vos territoires.", icon=":material/info:")
+    st.stop()
+
+pending = lines[lines["renewal_status"] != RenewalStatus.signee.value]
+blocked = lines[lines["advance_blocked"]]
+cols = st.columns(4)
+cols[0].metric("Droits de l'année", formats.euros(lines["entitlement"].sum()))
+cols[1].metric("Acomptes versés", formats.euros(lines["advance_amount"].fillna(0).sum()))
+cols[2].metric("Renouvellements en attente", formats.number(len(pending)))
+cols[3].metric(
+    "Acomptes bloqués",
+    formats.number(len(blocked)),
+    help="Renouvellement non signé à la date prévue.",
+)
+
+if not blocked.empty:
+    names = ", ".join(blocked["territory"])
+    st.warning(f"Renouvellement en retard, acompte bloqué : {names}.", icon=":material/warning:")
+
+table = lines.assign(
+    alerte=lines["advance_blocked"].map({True: "⚠ Acompte bloqué", False: ""}),
+)
+st.dataframe(
+    table,
+    hide_index=True,
+    column_order=[
+        "territory",
+        "officer",
+        "fte",
+        "eligible_cost",
+        "entitlement",
+        "renewal_label",
+        "renewal_due_on",
+        "renewal_signed_on",
+        "advance_amount",
+        "advance_paid_on",
+        "balance_amount",
+        "alerte",
+    ],
+    column_config={
+        "territory": st.column_config.TextColumn("Territoire"),
+        "officer": st.column_config.TextColumn("Chargé de coopération"),
+        "fte": st.column_config.NumberColumn("ETP", format="%.2f"),
+        "eligible_cost": st.column_config.NumberColumn("Coût éligible", format="euro"),
+        "entitlement": st.column_config.NumberColumn("Droit", format="euro"),
+        "renewal_label": st.column_config.TextColumn("Renouvellement"),
+        "renewal_due_on": st.column_config.DateColumn("À signer avant", format="DD/MM/YYYY"),
+        "renewal_signed_on": st.column_config.DateColumn("Signé le", format="DD/MM/YYYY"),
+        "advance_amount": st.column_config.NumberColumn("Acompte", format="euro"),
+        "advance_paid_on": st.column_config.DateColumn("Versé le", format="DD/MM/YYYY"),
+        "balance_amount": st.column_config.NumberColumn("Solde", format="euro"),
+        "alerte": st.column_config.TextColumn("Alerte"),
+    },
+)
+
+if not user.decides_funding:
+    st.caption("Les décisions de financement sont réservées à la direction de la Caf.")
+    st.stop()
+
+st.subheader("Enregistrer une étape")
+by_id = {int(r.id): r for r in lines.itertuples()}
+line_id = st.selectbox("Poste", list(by_id), format_func=lambda i: by_id[i].territory)
+line = by_id[line_id]
+st.write(
+    f"Renouvellement : **{line.renewal_label}** · Droit : **{formats.euros(line.entitlement)}**"
+)
+
+renew, pay = st.columns(2)
+with renew.form("renewal"):
+    next_steps = funding.RENEWAL_ORDER[
+        funding.RENEWAL_ORDER.index(RenewalStatus(line.renewal_status)) + 1 :
+    ]
+    step = st.selectbox(
+        "Étape",
+        next_steps[:1],
+        format_func=lambda s: s.label,
+        placeholder="Renouvellement déjà signé",
+    )
+    on = st.date_input("Date", value=today, format="DD/MM/YYYY")
+    if st.form_submit_button("Enregistrer l'étape", disabled=not next_steps):
+        try:
+            with db.session(write=True) as session:
+                funding.record_renewal(
+                    session, user, line_id, int(line.version), {"status": step, "on": on}
+                )
+            st.toast("Renouvellement enregistré.", icon=":material/check:")
+            st.rerun()
+        except CtgError as error:
+            show_error(error)
+
+
+@st.dialog("Confirmer le versement de l'acompte")
+def confirm_advance(amount: float, paid_on: date) -> None:
+    st.write(
+        f"Verser **{formats.euros(amount)}** à **{line.territory}** "
+        f"le {formats.day(paid_on)} ? Cette opération est inscrite à l'historique."
+    )
+    if st.button("Confirmer le versement", type="primary"):
+        try:
+            with db.session(write=True) as session:
+                funding.pay_advance(
+                    session,
+                    user,
+                    line_id,
+                    int(line.version),
+                    {"amount": f"{amount:.2f}", "paid_on": paid_on},
+                )
+            st.toast("Acompte enregistré.", icon=":material/check:")
+            st.rerun()
+        except CtgError as error:
+            show_error(error)
+
+
+with pay.form("advance"):
+    amount = st.number_input(
+        "Montant de l'acompte (€)",
+        min_value=0.0,
+        value=round(float(line.entitlement) * 0.7, 2),
+        step=100.0,
+    )
+    paid_on = st.date_input("Versé le", value=today, format="DD/MM/YYYY")
+    if st.form_submit_button("Verser l'acompte…"):
+        confirm_advance(amount, paid_on)

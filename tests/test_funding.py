@@ -1,0 +1,116 @@
+"""Post funding: the yearly cycle renewal → acompte, on both databases."""
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from ctg_core import funding
+from ctg_core.errors import ConflictError, PermissionDenied, ValidationFailed
+from ctg_core.models import ChangeLog, CooperationPost, PostFunding, RenewalStatus, Role
+from tests.factories import CARENE
+
+TODAY = date(2026, 11, 25)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_line(world, territory=None, **fields) -> PostFunding:
+    territory = territory or world.territory()
+    post = CooperationPost(territory_id=territory.id, officer_name="Léa Tessier")
+    world.session.add(post)
+    world.session.flush()
+    values = {
+        "year": 2026,
+        "fte": Decimal("1"),
+        "eligible_cost": Decimal("48000"),
+        "entitlement": Decimal("24000"),
+        "renewal_due_on": date(2026, 3, 31),
+    }
+    values.update(fields)
+    line = PostFunding(post_id=post.id, **values)
+    world.session.add(line)
+    world.session.commit()
+    return line
+
+
+def test_unsigned_renewal_past_its_due_date_blocks_the_advance(world, session):
+    make_line(world)
+    make_line(world, world.territory(CARENE), renewal_status=RenewalStatus.signee)
+    lines = funding.funding_lines(session, world.user(Role.caf_manager), 2026, TODAY)
+    assert dict(zip(lines["territory"], lines["advance_blocked"], strict=True)) == {
+        "CA de la Région Nazairienne et de l'Estuaire (CARENE)": False,
+        "Nantes Métropole": True,
+    }
+
+
+def test_an_officer_sees_only_the_post_of_their_territory(world, session):
+    make_line(world)
+    make_line(world, world.territory(CARENE))
+    officer = world.user(Role.coop_officer, territories=[world.territory()])
+    assert list(funding.funding_lines(session, officer, 2026, TODAY)["territory"]) == [
+        "Nantes Métropole"
+    ]
+
+
+def test_renewal_moves_one_step_at_a_time_then_the_advance_is_paid(world, session):
+    line = make_line(world)
+    manager = world.user(Role.caf_manager)
+    with pytest.raises(ValidationFailed, match="Demande reçue"):
+        funding.record_renewal(
+            session, manager, line.id, 1, {"status": "signee", "on": date(2026, 4, 2)}
+        )
+    with pytest.raises(ValidationFailed, match="acompte est bloqué"):
+        funding.pay_advance(
+            session, manager, line.id, 1, {"amount": "16800", "paid_on": date(2026, 4, 2)}
+        )
+    funding.record_renewal(
+        session, manager, line.id, 1, {"status": "demande_recue", "on": date(2026, 3, 20)}
+    )
+    funding.record_renewal(
+        session, manager, line.id, 2, {"status": "signee", "on": date(2026, 4, 1)}
+    )
+    with pytest.raises(ValidationFailed, match="dépasser le droit"):
+        funding.pay_advance(
+            session, manager, line.id, 3, {"amount": "24000.01", "paid_on": date(2026, 4, 2)}
+        )
+    funding.pay_advance(
+        session, manager, line.id, 3, {"amount": "16800", "paid_on": date(2026, 4, 2)}
+    )
+
+    saved = session.get(PostFunding, line.id, populate_existing=True)
+    assert (saved.renewal_status, saved.renewal_signed_on) == (
+        RenewalStatus.signee,
+        date(2026, 4, 1),
+    )
+    assert (saved.advance_amount, saved.version) == (Decimal("16800.00"), 4)
+    log = session.exec(select(ChangeLog).where(ChangeLog.entity == "funding")).all()
+    assert len(log) == 3
+
+
+def test_only_caf_management_decides_and_stale_versions_conflict(world, session):
+    line = make_line(world)
+    officer = world.user(Role.coop_officer, territories=[world.territory()])
+    with pytest.raises(PermissionDenied):
+        funding.record_renewal(
+            session, officer, line.id, 1, {"status": "demande_recue", "on": TODAY}
+        )
+    manager = world.user(Role.caf_manager)
+    funding.record_renewal(session, manager, line.id, 1, {"status": "demande_recue", "on": TODAY})
+    with pytest.raises(ConflictError):
+        funding.record_renewal(session, manager, line.id, 1, {"status": "signee", "on": TODAY})
+
+
+def test_funding_page_shows_the_blocked_advance(app_world):
+    line = make_line(app_world, renewal_due_on=date(2020, 3, 31), year=date.today().year)
+    manager = app_world.user(Role.caf_manager, demo=True)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["persona_id"] = manager.id
+    at.switch_page("pages/financement.py")
+    at.run()
+    assert not at.exception
+    assert "Nantes Métropole" in at.warning[0].value
+    assert [m.value for m in at.metric][3] == "1"
+    assert line.id
