@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlmodel import select
 
-from ctg_core import meetings, services
+from ctg_core import indicators, meetings, services, trend_charts
 from ctg_core.errors import ConflictError, PermissionDenied, ValidationFailed
 from ctg_core.models import (
     Action,
@@ -17,6 +17,9 @@ from ctg_core.models import (
     AgendaItem,
     ChangeLog,
     Decision,
+    Indicator,
+    IndicatorDirection,
+    IndicatorValue,
     Meeting,
     MeetingStatus,
     PlanSnapshot,
@@ -387,3 +390,67 @@ def test_decisions_are_recorded_against_the_meeting_and_optionally_an_action(
         select(ChangeLog).where(ChangeLog.entity == "decision", ChangeLog.meeting_id == meeting.id)
     ).all()
     assert len(logged) == 2
+
+
+def test_an_action_shows_its_own_indicators_else_those_of_its_axis(
+    session, officer, convention, world
+):
+    action = world.action(convention, "PE-01")
+    other = world.action(convention, "EJ-01")
+    axis_wide = Indicator(
+        convention_id=convention.id,
+        axis_id=world.axis("PE").id,
+        name="Places d'accueil",
+        unit="places",
+    )
+    session.add(axis_wide)
+    session.flush()
+    session.add_all(
+        [
+            IndicatorValue(indicator_id=axis_wide.id, year=2024, value=120),
+            IndicatorValue(indicator_id=axis_wide.id, year=2025, value=135.5),
+        ]
+    )
+    own = Indicator(convention_id=convention.id, action_id=other.id, name="Jeunes accueillis")
+    session.add(own)
+    session.commit()
+
+    shown = indicators.action_indicators(session, officer, action.id)
+    assert (shown.of_action, [s.name for s in shown.series]) == (False, ["Places d'accueil"])
+    assert shown.series[0].points["value"].tolist() == [120, 135.5]
+    shown = indicators.action_indicators(session, officer, other.id)
+    assert (shown.of_action, [s.name for s in shown.series]) == (True, ["Jeunes accueillis"])
+
+
+def test_a_sparkline_draws_values_and_target_and_says_what_it_shows():
+    series = indicators.IndicatorSeries(
+        id=1,
+        name="Places d'accueil",
+        unit="places",
+        direction=IndicatorDirection.higher_is_better,
+        baseline_value=120,
+        baseline_year=2024,
+        target_value=150,
+        target_year=2027,
+        source="Caf",
+        action_id=None,
+        axis_id=None,
+        points=pd.DataFrame(
+            {
+                "year": [2024, 2025],
+                "measured_on": [None, None],
+                "value": [120.0, 135.5],
+                "source": "",
+            }
+        ),
+    )
+    spec = trend_charts.sparkline(series).to_dict()
+    assert len(spec["layer"]) == 3  # line, points, target rule
+    assert trend_charts.sparkline_data(series)["Libellé"].tolist() == [
+        "120,0 places",
+        "135,5 places",
+    ]
+    assert trend_charts.describe(series) == (
+        "Places d'accueil : 120,0 places en 2024, 135,5 places en 2025 ; "
+        "cible 150,0 places en 2027."
+    )

@@ -1,0 +1,131 @@
+"""The compte rendu: built from the meeting, rendered to Markdown, DOCX and PDF, read back."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime
+
+import docx
+import pypdf
+import pytest
+
+from ctg_core import meetings, minutes
+from ctg_core.models import Role
+from tests.conftest import TODAY
+
+NOW = datetime(2026, 11, 25, 16, 30, tzinfo=UTC)
+TRICKY = "Vœu n°2 : *urgent* <b>gras</b> [lien](http://x) # pas un titre\x07 — coût 12 500 €"
+
+
+@pytest.fixture
+def officer(world):
+    return world.user(Role.coop_officer, name="Nadia Officier", territories=[world.territory()])
+
+
+@pytest.fixture
+def held_meeting(session, world, officer):
+    convention = world.convention(title="CTG Nantes Métropole 2025-2028")
+    first = world.action(convention, "PE-01", title="Relais petite enfance", progress=20)
+    second = world.action(convention, "EJ-01", title="Espace jeunes", vigilance="Local")
+    meeting = meetings.create_meeting(
+        session,
+        officer,
+        convention.id,
+        {
+            "kind": "copil",
+            "held_on": date(2026, 11, 25),
+            "place": "Hôtel de Métropole",
+            "attendees": ["Anne Le Goff", "Loïc Guého"],
+        },
+        today=TODAY,
+    )
+    meetings.quick_update(
+        session,
+        officer,
+        meeting.id,
+        first.id,
+        1,
+        {"progress": 60, "status": "en_cours", "last_comment": "Ouverture en janvier"},
+        decision="Relancer la commune avant le 15/12",
+    )
+    meetings.quick_update(
+        session, officer, meeting.id, second.id, 1, {"status": "suspendue", "vigilance": ""}
+    )
+    meetings.record_decision(session, officer, meeting.id, TRICKY)
+    meetings.update_meeting(
+        session,
+        officer,
+        meeting.id,
+        1,
+        {"next_steps": "Bilan d'étape au COTECH", "next_meeting_on": date(2027, 3, 15)},
+    )
+    return meeting
+
+
+@pytest.fixture
+def model(session, officer, held_meeting):
+    return minutes.build_minutes(session, officer, held_meeting.id, today=TODAY, now=NOW)
+
+
+def test_the_model_holds_attendees_decisions_updates_and_next_steps(model):
+    assert model.title == "COPIL du 25 novembre 2026"
+    assert model.attendees == ["Anne Le Goff", "Loïc Guého"]
+    assert [d.text for d in model.decisions] == ["Relancer la commune avant le 15/12", TRICKY]
+    assert model.decisions[0].action == "PE-01 — Relais petite enfance"
+    assert [(u.action, u.changes) for u in model.updates] == [
+        ("EJ-01 — Espace jeunes", ["Statut : En cours → Suspendue", "Point de vigilance : levé"]),
+        (
+            "PE-01 — Relais petite enfance",
+            ["Avancement : 20 % → 60 %", "Commentaire : Ouverture en janvier"],
+        ),
+    ]
+    assert model.updates[0].people == ["Nadia Officier"]
+    assert model.next_meeting_on == date(2027, 3, 15)
+
+
+def test_markdown_escapes_user_text(model):
+    text = minutes.to_markdown(model)
+    assert "# Compte rendu — COPIL du 25 novembre 2026" in text
+    assert "- Relancer la commune avant le 15/12 *(action PE-01 — Relais petite enfance)*" in text
+    assert "\\*urgent\\*" in text
+    assert "\\<b\\>gras\\</b\\>" in text
+    assert "\\[lien\\]\\(http://x\\)" in text
+    assert "\x07" not in text
+    assert "- Avancement : 20 % → 60 %" in text
+    assert "Prochaine réunion : 15 mars 2027." in text
+
+
+def test_docx_reads_back_with_decisions_and_updates(model):
+    document = docx.Document(io.BytesIO(minutes.to_docx(model)))
+    paragraphs = [p.text for p in document.paragraphs]
+
+    assert paragraphs[0] == "Compte rendu — COPIL du 25 novembre 2026"
+    assert "Relancer la commune avant le 15/12 (action PE-01 — Relais petite enfance)" in paragraphs
+    assert TRICKY.replace("\x07", "") in paragraphs
+    assert "Avancement : 20 % → 60 %" in paragraphs
+    assert "Statut : En cours → Suspendue" in paragraphs
+    assert "Anne Le Goff" in paragraphs
+    assert "Bilan d'étape au COTECH" in paragraphs
+
+
+def test_pdf_reads_back_with_decisions_and_updates(model):
+    assert minutes.unicode_font_dir() is not None, "apt-get install fonts-dejavu-core"
+    reader = pypdf.PdfReader(io.BytesIO(minutes.to_pdf(model)))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+    assert "Compte rendu — COPIL du 25 novembre 2026" in text
+    assert "Relancer la commune avant le 15/12" in text
+    assert "Vœu n°2 : *urgent* <b>gras</b>" in text
+    assert "12 500 €" in text
+    assert "Avancement : 20 % → 60 %" in text
+    assert "Statut : En cours → Suspendue" in text
+    assert "Loïc Guého" in text
+    assert reader.metadata.title == "Compte rendu — COPIL du 25 novembre 2026"
+
+
+def test_pdf_without_a_unicode_font_still_renders_french_text(model):
+    reader = pypdf.PdfReader(io.BytesIO(minutes.to_pdf(model, unicode=False)))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert "Voeu n°2" in text
+    assert "Avancement : 20 % -> 60 %" in text
+    assert "Loïc Guého" in text
