@@ -47,13 +47,14 @@ def test_demo_mode_is_bannered_and_offers_one_persona_per_role(personas):
 
 
 def test_the_chosen_persona_becomes_the_current_user(personas):
-    # AppTest (Streamlit 1.67) does not re-execute the entry script on later runs under
-    # st.navigation, so each choice is checked on a fresh run through the widget's key.
+    # AppTest (Streamlit 1.67) runs only the page file on later runs when the pages live in
+    # pages/, so the choice is set through the widget's key before a fresh run. The real
+    # server always runs app.py first (see ui.auth and the browser test of deep links).
     at = app()
     at.session_state["persona_id"] = personas[Role.committee].id
     at.run()
     assert not at.exception
-    assert at.sidebar.selectbox[0].value == personas[Role.committee].id
+    assert at.sidebar.selectbox(key="persona_id").value == personas[Role.committee].id
     assert at.session_state["current_user"].role is Role.committee
 
 

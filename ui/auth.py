@@ -27,10 +27,30 @@ def sign_in() -> CurrentUser:
 
 
 def current_user() -> CurrentUser:
+    """The user signed in by app.py; every page calls this first."""
+    _run_through_entrypoint()
     user = st.session_state.get(USER_KEY)
     if user is None:  # a page run on its own (tests): sign in the same way as app.py
         user = sign_in()
     return user
+
+
+def _run_through_entrypoint() -> None:
+    """Make sure app.py (page config, sign-in, st.navigation) ran before this page.
+
+    Because the pages live in `pages/`, Streamlit starts each new server process in its
+    legacy multipage mode until some run calls `st.navigation`: a deep link such as
+    `/convention?convention=12` opened first would run the page file alone. Leaving that mode
+    and rerunning sends the same URL through app.py, which selects the same page (v1 and v2
+    page ids are both derived from the URL path).
+    """
+    from streamlit import config
+    from streamlit.runtime.pages_manager import PagesManager
+
+    # AppTest resets this flag before every run, so there the check would fire each time.
+    if PagesManager.uses_pages_directory and not config.get_option("global.appTest"):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def _oidc_user() -> CurrentUser:
