@@ -467,9 +467,10 @@ def _post(
         right = entitlement(fte, cost, rule) if rule else Decimal("0")
         current = year == today.year
         status = (
-            rng.choice(
-                [RenewalStatus.a_renouveler, RenewalStatus.demande_recue, RenewalStatus.signee]
-            )
+            rng.choices(
+                [RenewalStatus.a_renouveler, RenewalStatus.demande_recue, RenewalStatus.signee],
+                weights=[15, 15, 70],
+            )[0]
             if current
             else RenewalStatus.signee
         )

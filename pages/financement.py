@@ -72,7 +72,7 @@ st.dataframe(
     column_config={
         "territory": st.column_config.TextColumn("Territoire"),
         "officer": st.column_config.TextColumn("Chargé de coopération"),
-        "fte": st.column_config.NumberColumn("ETP", format="%.2f"),
+        "fte": st.column_config.NumberColumn("ETP", format="localized"),
         "eligible_cost": st.column_config.NumberColumn("Coût éligible", format="euro"),
         "entitlement": st.column_config.NumberColumn("Droit", format="euro"),
         "renewal_label": st.column_config.TextColumn("Renouvellement"),

@@ -29,7 +29,9 @@ def main() -> None:
     args = parser.parse_args()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": args.width, "height": args.height})
+        page = browser.new_page(
+            viewport={"width": args.width, "height": args.height}, locale="fr-FR"
+        )
         page.goto(args.url, wait_until="networkidle")
         page.wait_for_timeout(args.wait_ms)
         page.screenshot(path=args.out, full_page=args.full_page)
