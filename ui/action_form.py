@@ -1,0 +1,264 @@
+"""Create, edit and archive a fiche action. The rules are the core's: this module only
+collects input, calls one service and shows its French answer next to each field."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import streamlit as st
+
+from ctg_core import db, formats, services
+from ctg_core.auth import CurrentUser
+from ctg_core.errors import CtgError
+from ctg_core.models import ActionStatus
+from ctg_core.plan import ActionDetail
+from ctg_core.queries import AxisRef
+from ui.feedback import show_error
+from ui.form_feedback import FormState, changed, field_error, flash, form_problems, form_state
+from ui.plain_text import md
+from ui.plan_labels import status_text
+
+FIELDS = (
+    "code",
+    "title",
+    "axis_id",
+    "lead",
+    "starts_on",
+    "due_on",
+    "status",
+    "progress",
+    "budget",
+    "partners",
+    "objective",
+    "last_comment",
+    "vigilance",
+)
+# Wide enough for any plausible CTG; the core judges the dates themselves.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+PENDING_FICHE = "pending_fiche_id"
+
+
+def budget_text(value: Decimal | None) -> str:
+    return formats.number(value, 2) if value is not None else ""
+
+
+def budget_input(text: str) -> Decimal | str | None:
+    """« 12 500,50 » → Decimal('12500.50'); text that is no amount goes to the core as is
+    (it answers « Budget doit être un montant. »)."""
+    cleaned = "".join(text.split()).replace(",", ".").replace("€", "")
+    if not cleaned:
+        return None
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        return text.strip()
+
+
+def action_fields(
+    state: FormState, name: str, shown: dict[str, Any], axes: list[AxisRef]
+) -> dict[str, Any]:
+    """The widgets of a fiche action, each followed by its error; returns the input."""
+    key = lambda f: state.widget_key(name, f)  # noqa: E731
+    axis_labels = {a.id: a.label for a in axes}
+    if shown.get("axis_id") not in axis_labels and shown.get("axis_id") is not None:
+        axis_labels[shown["axis_id"]] = f"Axe n° {shown['axis_id']}"
+    values: dict[str, Any] = {}
+
+    code_col, title_col = st.columns([1, 4])
+    with code_col:
+        values["code"] = st.text_input(
+            "Code", value=shown["code"], key=key("code"), placeholder="PE-01"
+        )
+        field_error(state, "code")
+    with title_col:
+        values["title"] = st.text_input("Intitulé", value=shown["title"], key=key("title"))
+        field_error(state, "title")
+
+    axis_col, lead_col = st.columns(2)
+    with axis_col:
+        options = list(axis_labels)
+        values["axis_id"] = st.selectbox(
+            "Axe",
+            options,
+            index=options.index(shown["axis_id"]) if shown.get("axis_id") in options else 0,
+            format_func=axis_labels.__getitem__,
+            key=key("axis_id"),
+        )
+        field_error(state, "axis_id")
+    with lead_col:
+        values["lead"] = st.text_input(
+            "Pilote", value=shown["lead"], key=key("lead"), help="Laisser vide : sans pilote."
+        )
+        field_error(state, "lead")
+
+    start_col, due_col, status_col, progress_col = st.columns(4)
+    with start_col:
+        values["starts_on"] = st.date_input(
+            "Début",
+            value=shown["starts_on"],
+            min_value=FIRST_DAY,
+            max_value=LAST_DAY,
+            format="DD/MM/YYYY",
+            key=key("starts_on"),
+        )
+        field_error(state, "starts_on")
+    with due_col:
+        values["due_on"] = st.date_input(
+            "Échéance",
+            value=shown["due_on"],
+            min_value=FIRST_DAY,
+            max_value=LAST_DAY,
+            format="DD/MM/YYYY",
+            key=key("due_on"),
+        )
+        field_error(state, "due_on")
+    with status_col:
+        statuses = list(ActionStatus)
+        values["status"] = st.selectbox(
+            "Statut",
+            statuses,
+            index=statuses.index(ActionStatus(shown["status"])),
+            format_func=status_text,
+            key=key("status"),
+        )
+        field_error(state, "status")
+    with progress_col:
+        # No bounds in the widget: the core refuses 150 % with a French message.
+        values["progress"] = st.number_input(
+            "Avancement (%)", value=int(shown["progress"]), step=5, key=key("progress")
+        )
+        field_error(state, "progress")
+
+    budget_col, partners_col = st.columns([1, 3])
+    with budget_col:
+        raw_budget = st.text_input(
+            "Budget (€)",
+            value=budget_text(shown["budget"]),
+            key=key("budget"),
+            placeholder="12 500,00",
+        )
+        values["budget"] = budget_input(raw_budget)
+        field_error(state, "budget")
+    with partners_col:
+        values["partners"] = st.text_input(
+            "Partenaires", value=shown["partners"], key=key("partners")
+        )
+        field_error(state, "partners")
+
+    values["objective"] = st.text_area(
+        "Objectif", value=shown["objective"], key=key("objective"), height=90
+    )
+    field_error(state, "objective")
+    values["last_comment"] = st.text_area(
+        "Dernier commentaire", value=shown["last_comment"], key=key("last_comment"), height=90
+    )
+    field_error(state, "last_comment")
+    values["vigilance"] = st.text_area(
+        "Point de vigilance",
+        value=shown["vigilance"],
+        key=key("vigilance"),
+        height=70,
+        help="Laisser vide s'il n'y a pas de point d'attention.",
+    )
+    field_error(state, "vigilance")
+    return values
+
+
+def blank_action(axis_id: int | None) -> dict[str, Any]:
+    return {
+        "code": "",
+        "title": "",
+        "axis_id": axis_id,
+        "lead": "",
+        "starts_on": None,
+        "due_on": None,
+        "status": ActionStatus.a_venir,
+        "progress": 0,
+        "budget": None,
+        "partners": "",
+        "objective": "",
+        "last_comment": "",
+        "vigilance": "",
+    }
+
+
+def edit_action_form(detail: ActionDetail, axes: list[AxisRef], user: CurrentUser) -> None:
+    """Edit every field of a fiche; only the fields changed are sent, with the version the
+    form showed."""
+    name = f"action-{detail.id}"
+    state = form_state(name)
+    state.start(detail.id, detail.form_values(), detail.version)
+    assert state.shown is not None
+    form_problems(state, FIELDS)
+    with st.form(f"{name}-{state.generation}", enter_to_submit=False):
+        values = action_fields(state, name, state.shown, axes)
+        submitted = st.form_submit_button(
+            "Enregistrer la fiche", type="primary", icon=":material/save:"
+        )
+    if not submitted:
+        return
+    change = changed(values, state.shown)
+    if not change:
+        st.info("Aucune modification à enregistrer.", icon=":material/info:")
+        return
+    try:
+        with db.session(write=True) as session:
+            services.update_action(session, user, detail.id, state.seen_version or 0, change)
+    except CtgError as error:
+        state.refused(error)
+        st.rerun()
+    state.saved()
+    flash(f"Fiche {detail.code} enregistrée.")
+    st.rerun()
+
+
+def new_action_form(
+    convention_id: int, axes: list[AxisRef], user: CurrentUser, axis_id: int | None
+) -> None:
+    name = f"new-action-{convention_id}"
+    state = form_state(name)
+    state.start(convention_id, blank_action(axis_id or (axes[0].id if axes else None)), None)
+    assert state.shown is not None
+    form_problems(state, FIELDS)
+    with st.form(f"{name}-{state.generation}", enter_to_submit=False):
+        values = action_fields(state, name, state.shown, axes)
+        submitted = st.form_submit_button("Créer la fiche", type="primary", icon=":material/add:")
+    if not submitted:
+        return
+    try:
+        with db.session(write=True) as session:
+            action = services.create_action(session, user, convention_id, values)
+    except CtgError as error:
+        state.refused(error)
+        st.rerun()
+    state.saved()
+    st.session_state[PENDING_FICHE] = action.id
+    flash(f"Fiche {action.code} créée.")
+    st.rerun()
+
+
+@st.dialog("Archiver la fiche action")
+def confirm_archive(detail: ActionDetail, user: CurrentUser) -> None:
+    """Archiving is the only way an action leaves the plan: nothing is deleted."""
+    st.markdown(f"Archiver la fiche **{md(detail.code)} — {md(detail.title)}** ?")
+    st.caption(
+        "Elle quittera le plan d'actions, les synthèses et le calendrier, mais restera "
+        "consultable avec son historique et dans les exports. Rien n'est supprimé."
+    )
+    confirm_col, cancel_col = st.columns(2)
+    if confirm_col.button(
+        "Archiver", type="primary", icon=":material/archive:", key=f"archive-confirm-{detail.id}"
+    ):
+        try:
+            with db.session(write=True) as session:
+                services.archive_action(session, user, detail.id, detail.version)
+        except CtgError as error:
+            show_error(error)
+            return
+        flash(f"Fiche {detail.code} archivée.")
+        st.rerun()
+    if cancel_col.button("Annuler", key=f"archive-cancel-{detail.id}"):
+        st.rerun()
