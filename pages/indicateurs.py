@@ -1,6 +1,91 @@
-"""Indicateurs — page en construction."""
+"""Indicateurs — trends of a convention's indicators against their baseline and target."""
 
+from datetime import date
+
+import pandas as pd
 import streamlit as st
 
+from ctg_core import db, formats, indicators, measures, queries, trend_charts
+from ctg_core.errors import CtgError
+from ui.auth import current_user
+from ui.feedback import show_error
+
+user = current_user()
 st.title("Indicateurs")
-st.info("Cette page arrive dans une prochaine version.", icon=":material/construction:")
+
+with db.session() as session:
+    refs = queries.conventions(session, user)
+if not refs:
+    st.info("Aucune convention n'est visible avec votre profil.", icon=":material/info:")
+    st.stop()
+
+by_id = {r.id: r for r in refs}
+wanted = st.query_params.get("convention")
+default = int(wanted) if wanted and wanted.isdigit() and int(wanted) in by_id else refs[0].id
+convention_id = st.selectbox(
+    "Convention",
+    list(by_id),
+    index=list(by_id).index(default),
+    format_func=lambda i: f"{by_id[i].territory_name} — {by_id[i].phase.label}",
+)
+st.query_params["convention"] = str(convention_id)
+
+with db.session() as session:
+    series = indicators.convention_indicators(session, user, convention_id)
+    header = queries.convention_header(session, user, convention_id)
+
+if not series:
+    st.info("Cette convention n'a pas encore d'indicateur.", icon=":material/info:")
+    st.stop()
+
+for item in series:
+    with st.container(border=True):
+        st.subheader(item.name)
+        left, right = st.columns([3, 2])
+        with left:
+            st.altair_chart(trend_charts.sparkline(item, width=520, height=180))
+            st.caption(trend_charts.describe(item))
+        with right:
+            unit = f" {item.unit}" if item.unit else ""
+            sens = item.direction.label
+            st.markdown(
+                f"**Référence** : {formats.number(item.baseline_value, 1)}{unit} "
+                f"({item.baseline_year or '—'})  \n"
+                f"**Cible** : {formats.number(item.target_value, 1)}{unit} "
+                f"({item.target_year or '—'}) · {sens}  \n"
+                f"**Source** : {item.source or '—'}"
+            )
+            table = pd.DataFrame(
+                {
+                    "Année": item.points["year"].astype(int),
+                    "Valeur": [f"{formats.number(v, 1)}{unit}" for v in item.points["value"]],
+                    "Source": item.points["source"],
+                }
+            )
+            st.dataframe(table, hide_index=True)
+        if header.can_edit_plan:
+            with st.form(f"measure-{item.id}", clear_on_submit=True):
+                cols = st.columns(3)
+                year = cols[0].number_input(
+                    "Année", min_value=2000, max_value=2100, value=date.today().year, step=1
+                )
+                value = cols[1].number_input(
+                    "Valeur mesurée", value=None, step=0.1, placeholder="ex. 42,5"
+                )
+                source = cols[2].text_input("Source", value=item.source)
+                if st.form_submit_button("Ajouter la valeur"):
+                    if value is None:
+                        st.error("Indiquez la valeur mesurée.")
+                    else:
+                        try:
+                            with db.session(write=True) as session:
+                                measures.record_indicator_value(
+                                    session,
+                                    user,
+                                    item.id,
+                                    {"year": int(year), "value": value, "source": source},
+                                )
+                            st.toast("Valeur enregistrée.", icon=":material/check:")
+                            st.rerun()
+                        except CtgError as error:
+                            show_error(error)

@@ -1,0 +1,98 @@
+"""Indicator values: recorded by the plan's editors, one per year, logged; the page shows them."""
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from ctg_core import measures
+from ctg_core.errors import PermissionDenied, ValidationFailed
+from ctg_core.models import ChangeLog, Indicator, IndicatorValue, Role
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def indicator(world):
+    convention = world.convention()
+    row = Indicator(
+        convention_id=convention.id,
+        name="Places en crèche",
+        unit="places",
+        baseline_value=120,
+        baseline_year=2023,
+        target_value=160,
+        target_year=2028,
+    )
+    world.session.add(row)
+    world.session.commit()
+    return row
+
+
+def test_an_officer_records_a_yearly_value_and_it_is_logged(world, session, indicator):
+    officer = world.user(Role.coop_officer, territories=[world.territory()])
+    measures.record_indicator_value(
+        session, officer, indicator.id, {"year": 2025, "value": 131.5, "source": "Caf"}
+    )
+    [value] = session.exec(select(IndicatorValue)).all()
+    assert (value.year, value.value) == (2025, 131.5)
+    [entry] = session.exec(select(ChangeLog).where(ChangeLog.entity == "indicator_value")).all()
+    assert entry.changes["value"] == [None, 131.5]
+
+
+def test_a_second_value_for_the_same_year_is_refused(world, session, indicator):
+    admin = world.user(Role.admin)
+    measures.record_indicator_value(session, admin, indicator.id, {"year": 2025, "value": 1})
+    with pytest.raises(ValidationFailed, match="déjà saisie pour 2025"):
+        measures.record_indicator_value(session, admin, indicator.id, {"year": 2025, "value": 2})
+
+
+def test_bad_input_and_readers_are_refused(world, session, indicator):
+    admin = world.user(Role.admin)
+    with pytest.raises(ValidationFailed) as raised:
+        measures.record_indicator_value(
+            session, admin, indicator.id, {"year": 2025, "value": 3, "measured_on": "2024-05-01"}
+        )
+    assert "measured_on" in raised.value.errors
+    with pytest.raises(PermissionDenied):
+        measures.record_indicator_value(
+            session,
+            world.user(Role.committee, territories=[world.territory()]),
+            indicator.id,
+            {"year": 2025, "value": 3},
+        )
+    assert session.exec(select(IndicatorValue)).all() == []
+
+
+def test_the_indicators_page_shows_the_trend_and_reference_values(app_world):
+    convention = app_world.convention()
+    indicator = Indicator(
+        convention_id=convention.id,
+        name="Familles accompagnées",
+        unit="familles",
+        baseline_value=40,
+        baseline_year=2023,
+        target_value=60,
+        target_year=2028,
+    )
+    app_world.session.add(indicator)
+    app_world.session.flush()
+    for year, value in ((2023, 40), (2024, 47), (2025, 52)):
+        app_world.session.add(IndicatorValue(indicator_id=indicator.id, year=year, value=value))
+    app_world.session.commit()
+    manager = app_world.user(Role.caf_manager, demo=True)
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["persona_id"] = manager.id
+    at.switch_page("pages/indicateurs.py")
+    at.query_params["convention"] = str(convention.id)
+    at.run()
+    assert not at.exception
+    assert at.subheader[0].value == "Familles accompagnées"
+    assert (
+        "40,0 familles en 2023, 52,0 familles en 2025 ; cible 60,0 familles en 2028"
+        in at.caption[0].value
+    )
+    assert len(at.get("vega_lite_chart")) == 1
+    assert not at.button  # a manager reads; no input form
