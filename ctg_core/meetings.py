@@ -128,8 +128,16 @@ def _validated(model: type[M], data: M | Mapping[str, Any]) -> M:
     """`validated()` with the meeting fields' French labels."""
     if isinstance(data, model):
         return data
+    # A cleared required widget sends None: report it as missing, not as a wrong type.
+    values = {
+        name: value
+        for name, value in dict(data).items()
+        if value is not None
+        or name not in model.model_fields
+        or not model.model_fields[name].is_required()
+    }
     try:
-        return model.model_validate(dict(data))
+        return model.model_validate(values)
     except ValidationError as exc:
         errors = french_errors(exc)
         for name, message in errors.items():
