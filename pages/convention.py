@@ -443,8 +443,7 @@ def show_fiche(detail: ActionDetail, header: ConventionHeader, axes: list[AxisRe
             expanded=bool(editing.errors or editing.problem),
         ):
             action_form.edit_action_form(detail, axes, user)
-        if st.button("Archiver la fiche…", icon=":material/archive:", key="archive-fiche"):
-            action_form.confirm_archive(detail, user)
+        action_form.archive_button(detail, user)
 
 
 def show_timeline(rows: pd.DataFrame) -> None:

@@ -39,6 +39,7 @@ FIELDS = (
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2100, 12, 31)
 PENDING_FICHE = "pending_fiche_id"
+ARCHIVE_PENDING = "archive_pending_id"
 
 
 def budget_text(value: Decimal | None) -> str:
@@ -240,7 +241,20 @@ def new_action_form(
     st.rerun()
 
 
-@st.dialog("Archiver la fiche action")
+def archive_button(detail: ActionDetail, user: CurrentUser) -> None:
+    """« Archiver la fiche… » opens a confirmation; it stays open across reruns until the
+    user confirms, cancels or dismisses it."""
+    if st.button("Archiver la fiche…", icon=":material/archive:", key="archive-fiche"):
+        st.session_state[ARCHIVE_PENDING] = detail.id
+    if st.session_state.get(ARCHIVE_PENDING) == detail.id:
+        confirm_archive(detail, user)
+
+
+def _forget_archive() -> None:
+    st.session_state.pop(ARCHIVE_PENDING, None)
+
+
+@st.dialog("Archiver la fiche action", on_dismiss=_forget_archive)
 def confirm_archive(detail: ActionDetail, user: CurrentUser) -> None:
     """Archiving is the only way an action leaves the plan: nothing is deleted."""
     st.markdown(f"Archiver la fiche **{md(detail.code)} — {md(detail.title)}** ?")
@@ -258,7 +272,9 @@ def confirm_archive(detail: ActionDetail, user: CurrentUser) -> None:
         except CtgError as error:
             show_error(error)
             return
+        _forget_archive()
         flash(f"Fiche {detail.code} archivée.")
         st.rerun()
     if cancel_col.button("Annuler", key=f"archive-cancel-{detail.id}"):
+        _forget_archive()
         st.rerun()
