@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from ctg_core import formats, services
+from ctg_core import formats, queries, services
 from ctg_core.errors import PermissionDenied
 from ctg_core.models import (
     Action,
@@ -521,3 +521,54 @@ def test_picking_another_convention_opens_it(world, convention):
 
     assert texts(at.title) == ["CTG de la CARENE"]
     assert at.query_params["convention"] == str(carene.id)
+
+
+# --- administration: the axes are the plan's reference table -------------------------------
+
+
+def admin_page(user) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["persona_id"] = user.id
+    at.switch_page("pages/administration.py")
+    return no_exception(at.run())
+
+
+def add_axis(at: AppTest, code: str, label: str) -> AppTest:
+    by_key_prefix(at.text_input, "new-axis-1-code").input(code)
+    by_key_prefix(at.text_input, "new-axis-1-label").input(label)
+    [button] = [b for b in at.button if b.label == "Ajouter la thématique"]
+    button.click()
+    return no_exception(at.run())
+
+
+def test_admin_sees_the_seven_axes_and_adds_one(world):
+    admin = world.user(Role.admin, name="Alice Admin", demo=True)
+    at = admin_page(admin)
+    assert len(table_with(at, "label")) == 7
+
+    at = add_axis(at, "SEN", "Seniors")
+
+    axes = table_with(at, "label")
+    assert list(axes["label"])[-1] == "Seniors"
+    assert len(axes) == 8
+    assert "Thématique « Seniors » ajoutée." in [t.value for t in at.toast]
+    # The new axis is offered when filing an action.
+    assert "SEN" in [a.code for a in queries.axes(fresh(world))]
+
+
+def test_an_axis_label_already_taken_is_refused_next_to_the_field(world):
+    admin = world.user(Role.admin, demo=True)
+    at = add_axis(admin_page(admin), "PE2", "petite enfance")
+
+    assert "Un axe porte déjà ce code ou ce libellé." in [e.value for e in at.error]
+    assert len(table_with(at, "label")) == 7
+
+
+def test_administration_is_reserved_to_the_administrator(world, officer):
+    at = admin_page(officer)
+
+    assert any("réservée à l'administrateur" in w.value for w in at.warning)
+    assert not at.dataframe
+    assert not [b for b in at.button if b.label == "Ajouter la thématique"]
+    with pytest.raises(PermissionDenied):
+        services.add_axis(world.session, officer, {"code": "SEN", "label": "Seniors"})
