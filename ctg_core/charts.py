@@ -16,9 +16,11 @@ import pandas as pd
 from ctg_core.models import ActionStatus
 from ctg_core.queries import AxisStatus
 
+DARK = "#1B1F24"  # the theme's text colour
+
 # Fill and the text colour that reads on it (contrast ≥ 4.5:1).
 STATUS_COLOURS: dict[ActionStatus, tuple[str, str]] = {
-    ActionStatus.a_venir: ("#C9CED6", "#1B1F24"),
+    ActionStatus.a_venir: ("#C9CED6", DARK),
     ActionStatus.en_cours: ("#0072B2", "#FFFFFF"),
     ActionStatus.realisee: ("#009E73", "#000000"),
     ActionStatus.suspendue: ("#E69F00", "#000000"),
@@ -101,7 +103,8 @@ def status_segments(statuses: Sequence[AxisStatus], selected: Iterable[int] = ()
             count = status.by_status.get(value, 0)
             if not count:
                 continue
-            ink = STATUS_COLOURS[value][1]
+            # On a faded segment the light ink would vanish: dark text there.
+            ink = STATUS_COLOURS[value][1] if not chosen or status.axis_id in chosen else DARK
             rows.append(
                 {
                     "axis_id": status.axis_id,
@@ -163,6 +166,7 @@ def axis_status_chart(
     totals = axis_totals(statuses)
     order = [s.axis for s in statuses]
     widest = max((s.total for s in statuses), default=1) or 1
+    step = -(-widest // 10)  # at most about ten ticks
     y = alt.Y(
         "axis:N",
         sort=order,
@@ -181,7 +185,7 @@ def axis_status_chart(
                 title="Nombre d'actions",
                 # Room on the right for « 8 actions · 1 en retard ».
                 scale=alt.Scale(domain=[0, widest * 1.45], nice=False),
-                axis=alt.Axis(tickMinStep=1, format="d"),
+                axis=alt.Axis(values=list(range(0, widest + 1, step)), format="d"),
             ),
             x2="end:Q",
             color=alt.Color(
@@ -210,7 +214,7 @@ def axis_status_chart(
     )
     ends = (
         alt.Chart(totals)
-        .mark_text(align="left", dx=6, fontSize=13, color="#1B1F24")
+        .mark_text(align="left", dx=6, fontSize=13, color=DARK)
         .encode(y=y, x="total:Q", text="text:N")
     )
     chart = alt.layer(bars, counts, ends).properties(height=alt.Step(36))
@@ -254,7 +258,7 @@ def timeline_chart(rows: pd.DataFrame, today: date) -> alt.TopLevelMixin:
         strokeWidth=alt.condition("datum.late", alt.value(2.5), alt.value(0)),
         tooltip=tooltip,
     )
-    due_marks = base.mark_point(shape="diamond", filled=True, size=60, color="#1B1F24").encode(
+    due_marks = base.mark_point(shape="diamond", filled=True, size=60, color=DARK).encode(
         y=y, x="due:T", tooltip=tooltip
     )
     late_marks = (
@@ -262,9 +266,7 @@ def timeline_chart(rows: pd.DataFrame, today: date) -> alt.TopLevelMixin:
         .mark_text(align="left", dx=8, fontWeight="bold", color=LATE_COLOUR)
         .encode(y=y, x="due:T", text="late_text:N")
     )
-    today_line = base.mark_rule(color="#1B1F24", strokeDash=[6, 4], strokeWidth=2).encode(
-        x="today:T"
-    )
+    today_line = base.mark_rule(color=DARK, strokeDash=[6, 4], strokeWidth=2).encode(x="today:T")
     chart = (
         alt.layer(bars, due_marks, late_marks, today_line, data=data)
         .properties(height=alt.Step(24), width=640)

@@ -120,7 +120,7 @@ def show_header(header: ConventionHeader) -> None:
     )
     if header.starts_on and header.ends_on:
         period = f"du {formats.day(header.starts_on)} au {formats.day(header.ends_on)}"
-        period += f"  \nDurée : {plan.duration_label(header.starts_on, header.ends_on)}"
+        period += f"  \n{plan.duration_label(header.starts_on, header.ends_on)}"
     else:
         period = "Dates non renseignées"
     signed = f"signée le {formats.day(header.signed_on)}" if header.signed_on else "non signée"
@@ -257,7 +257,7 @@ def plan_filters(frame: pd.DataFrame) -> PlanFilters:
         format_func=status_text,
         key="plan_statuses",
     )
-    lead_col, flags_col, archived_col = st.columns([2, 2, 1])
+    lead_col, flags_col, archived_col = st.columns([2, 2, 1.4])
     with lead_col:
         chosen_leads = st.multiselect(
             "Pilote", plan.leads(frame), key="plan_leads", placeholder="Tous les pilotes"
@@ -268,7 +268,7 @@ def plan_filters(frame: pd.DataFrame) -> PlanFilters:
         vigilance = st.checkbox("Avec un point de vigilance", key="plan_vigilance")
     with archived_col:
         st.toggle(
-            "Afficher les fiches archivées",
+            "Inclure les archivées",
             key=ARCHIVED,
             help="Les fiches archivées restent consultables avec leur historique.",
         )
@@ -301,12 +301,12 @@ def plan_table(rows: pd.DataFrame, archived: set[int]) -> pd.DataFrame:
         {
             "code": rows["code"],
             "title": rows["title"],
-            "axis": rows["axis"],
-            "lead": rows["lead"].fillna("").str.strip().replace("", NO_LEAD_TEXT),
             "status": status,
             "progress": rows["progress"],
             "due_on": pd.to_datetime(rows["due_on"]),
             "alerts": alerts,
+            "lead": rows["lead"].fillna("").str.strip().replace("", NO_LEAD_TEXT),
+            "axis": rows["axis"],
             "updated_at": updated.dt.tz_localize(None),
         }
     ).reset_index(drop=True)

@@ -79,6 +79,9 @@ def test_axes_outside_the_filter_are_drawn_faded():
     assert set(segments[segments["axis_id"] == 1]["in_selection"]) == {False}
     assert set(segments[segments["axis_id"] == 2]["in_selection"]) == {True}
     assert set(charts.status_segments(STATUSES)["in_selection"]) == {True}
+    # White on a faded blue would not read: faded segments are labelled in dark ink.
+    faded_en_cours = segments[(segments["axis_id"] == 1) & (segments["status"] == "en_cours")]
+    assert list(faded_en_cours["ink"]) == [charts.DARK]
 
 
 def test_each_bar_ends_with_its_total_and_late_count_in_words():

@@ -210,8 +210,7 @@ def test_header_shows_territory_dates_people_and_the_current_phase_in_words(
     assert texts(at.title) == ["CTG Nantes Métropole"]
     shown = "\n".join(texts(at.markdown))
     assert "Nantes Métropole" in shown and "EPCI ·" in shown
-    assert "du 01/01/2025 au 31/12/2028" in shown and "Durée : 4 ans" in shown
-    assert "signée le 15/12/2024" in shown
+    assert "du 01/01/2025 au 31/12/2028  \n4 ans · signée le 15/12/2024" in shown
     assert "Claire Conseil" in shown
     assert "4. Pilotage et suivi**  \n**Phase actuelle** depuis le 15/12/2024" in shown
     assert "5. Évaluation  \nÀ venir" in shown
