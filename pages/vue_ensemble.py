@@ -1,21 +1,287 @@
-"""Vue d'ensemble — headline figures across the territories the user may read."""
+"""Vue d'ensemble — every territory's CTG on a map, headline figures, filters and a table.
 
+The map is sent first (it is the slowest thing to appear in the browser), in a fragment so
+that clicking a territory only reruns the map and its side panel. The table, in the second
+tab, is the map's accessible twin: same rows, same phase in words, and selecting a row opens
+the same summary with the same link to the convention.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
 from datetime import date
 
+import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
-from ctg_core import db, formats, queries
+from ctg_core import config, db, formats, maps, overview, queries, territories
+from ctg_core.models import TerritoryKind
+from ctg_core.overview import OverviewKpis, TerritoryRow
 from ui.auth import current_user
+from ui.overview_filters import sidebar_filters
+
+SELECTED_KEY = "ov_selected"
+MAP_KEY = "ov_map"
+TABLE_KEY = "ov_table"
+TABLE_CODES_KEY = "ov_table_codes"
+
+
+@st.cache_resource(show_spinner=False)
+def territory_shapes(departement: str) -> maps.Shapes:
+    """The département's outlines, read once per process."""
+    return maps.shapes_from_layers(
+        territories.read_layer(territories.epci_layer_path(departement)),
+        territories.read_layer(territories.commune_layer_path(departement)),
+    )
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def territory_choices(departement: str) -> list[overview.TerritoryChoice]:
+    """Reference territories (they change once a year, with the INSEE millésime)."""
+    with db.session() as session:
+        return overview.territory_choices(session, departement)
+
+
+def plain(text: str) -> str:
+    """User text shown literally in Markdown: every Markdown/HTML sign is escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~&])", r"\\\1", text)
+
+
+def signed(delta: int) -> str:
+    return ("+" if delta > 0 else "-") + formats.number(abs(delta))
+
+
+def select_from_map() -> None:
+    value = st.session_state.get(MAP_KEY) or {}
+    feature = value.get("last_active_drawing") or {}
+    code = (feature.get("properties") or {}).get("code")
+    if code:
+        st.session_state[SELECTED_KEY] = str(code)
+
+
+def select_from_table() -> None:
+    rows = st.session_state[TABLE_KEY].selection.rows
+    codes = st.session_state.get(TABLE_CODES_KEY, [])
+    if rows and rows[0] < len(codes):
+        st.session_state[SELECTED_KEY] = codes[rows[0]]
+
+
+def show_kpis(kpis: OverviewKpis) -> None:
+    since = "en 12 mois"
+
+    def metric(label: str, value: str, figure: overview.Figure, colour: str = "normal", **kw):  # type: ignore[no-untyped-def]
+        delta = figure.delta
+        st.metric(
+            label,
+            value,
+            delta=None if delta is None else (0 if delta == 0 else signed(delta)),
+            delta_color=colour,  # type: ignore[arg-type]
+            delta_description=since if delta is not None else None,
+            **kw,
+        )
+
+    first = st.columns(4)
+    with first[0]:
+        metric("Conventions signées", formats.number(kpis.signed.value), kpis.signed)
+    with first[1]:
+        metric(
+            "En cours d'élaboration",
+            formats.number(kpis.drafting.value),
+            kpis.drafting,
+            "off",
+            help="Préparation, diagnostic partagé ou définition du plan d'actions.",
+        )
+    with first[2]:
+        metric(
+            f"Échéance dans les {overview.ENDING_SOON_MONTHS} mois",
+            formats.number(kpis.ending_soon.value),
+            kpis.ending_soon,
+            help="Conventions signées dont la fin tombe dans les six prochains mois.",
+        )
+    with first[3]:
+        metric(
+            "Population couverte",
+            formats.number(kpis.population_covered.value),
+            kpis.population_covered,
+            help="Population municipale (INSEE) des territoires sous une CTG signée.",
+        )
+    second = st.columns(4)
+    with second[0]:
+        share, share_then = kpis.population_share, kpis.population_share_year_ago
+        points = None if share is None or share_then is None else round(100 * (share - share_then))
+        st.metric(
+            "Part du département",
+            formats.percent(share),
+            delta=None if points is None else (0 if points == 0 else f"{signed(points)} pts"),
+            delta_description=since if points is not None else None,
+            help="Part de la population municipale du département couverte par une CTG "
+            f"signée (population du département : {formats.number(kpis.departement_population)}).",
+        )
+    with second[1]:
+        metric("Actions réalisées", formats.number(kpis.actions_done.value), kpis.actions_done)
+    with second[2]:
+        metric(
+            "Actions en retard",
+            formats.number(kpis.actions_late.value),
+            kpis.actions_late,
+            help="Échéance passée, ni réalisée ni abandonnée.",
+        )
+    with second[3]:
+        metric(
+            "Postes à renouveler",
+            formats.number(kpis.renewals_pending.value),
+            kpis.renewals_pending,
+            "inverse",
+            help="Postes de chargé de coopération dont la convention annuelle "
+            f"{date.today().year} n'est pas encore signée.",
+        )
+
+
+def show_panel(row: TerritoryRow | None) -> None:
+    """Summary of the selected territory's convention, with the way through to it."""
+    with st.container(border=True):
+        if row is None:
+            st.caption(
+                "Cliquez sur un territoire de la carte, ou sur une ligne du tableau, "
+                "pour afficher sa convention."
+            )
+            return
+        kind = "EPCI" if row.kind is TerritoryKind.epci else "Commune"
+        st.markdown(f"**{plain(row.name)}**  \n{kind} · {formats.number(row.population)} hab.")
+        if row.convention_id is None:
+            st.markdown("Phase : **Aucune CTG**")
+            return
+        lines = [
+            f"Phase : **{plain(row.phase_label)}**",
+            f"Convention : {plain(row.convention_title)}",
+        ]
+        if row.signed_on:
+            lines.append(f"Signée le {formats.day(row.signed_on)}")
+        if row.starts_on or row.ends_on:
+            lines.append(
+                f"Période : {formats.day(row.starts_on) or '…'} → {formats.day(row.ends_on) or '…'}"
+            )
+        lines.append(f"Chargé de coopération : {plain(row.officer_name) or '—'}")
+        if row.advisor_name:
+            lines.append(f"Conseiller Caf : {plain(row.advisor_name)}")
+        planned = row.actions - row.actions_abandoned
+        if planned:
+            lines.append(
+                f"Actions : {row.actions_done} réalisées sur {planned} "
+                f"({formats.percent(row.done_ratio)}), {row.actions_late} en retard"
+            )
+        if row.renewals_pending:
+            lines.append("Renouvellement annuel du poste : **en attente**")
+        st.markdown("  \n".join(lines))
+        st.page_link(
+            "pages/convention.py",
+            label="Ouvrir la convention",
+            icon=":material/arrow_forward:",
+            query_params={"convention": str(row.convention_id)},
+        )
+
+
+@st.fragment
+def map_and_panel(rows: list[TerritoryRow], shapes: maps.Shapes, tiles: str) -> None:
+    left, right = st.columns([3, 1])
+    with left:
+        st_folium(
+            maps.overview_map(rows, shapes, tiles=tiles),
+            key=MAP_KEY,
+            height=520,
+            use_container_width=True,
+            returned_objects=["last_active_drawing"],
+            on_change=select_from_map,
+        )
+        st.caption("Contours : IGN Admin Express · populations municipales : INSEE.")
+    with right:
+        st.html(maps.legend_html(Counter(r.phase_key for r in rows)))
+        selected = st.session_state.get(SELECTED_KEY)
+        show_panel(next((r for r in rows if r.code == selected), None))
+
+
+def territory_table(rows: list[TerritoryRow]) -> None:
+    frame = pd.DataFrame(
+        {
+            "Territoire": [r.name for r in rows],
+            "Type": ["EPCI" if r.kind is TerritoryKind.epci else "Commune" for r in rows],
+            "Population": [r.population for r in rows],
+            "Phase": [r.phase_label for r in rows],
+            "Signée le": [r.signed_on for r in rows],
+            "Fin": [r.ends_on for r in rows],
+            "Chargé de coopération": [r.officer_name for r in rows],
+            "Réalisées": [
+                None if r.done_ratio is None else round(100 * r.done_ratio) for r in rows
+            ],
+            "En retard": [r.actions_late if r.convention_id else None for r in rows],
+            "Renouvellement": [
+                ("En attente" if r.renewals_pending else "À jour") if r.convention_id else ""
+                for r in rows
+            ],
+        }
+    )
+    frame["Signée le"] = pd.to_datetime(frame["Signée le"])
+    frame["Fin"] = pd.to_datetime(frame["Fin"])
+    st.session_state[TABLE_CODES_KEY] = [r.code for r in rows]
+    st.dataframe(
+        frame.style.format({"Population": formats.number, "En retard": formats.number}, na_rep=""),
+        hide_index=True,
+        key=TABLE_KEY,
+        on_select=select_from_table,
+        selection_mode="single-row",
+        column_config={
+            "Territoire": st.column_config.TextColumn(pinned=True),
+            "Population": st.column_config.NumberColumn(help="Population municipale (INSEE)"),
+            "Signée le": st.column_config.DateColumn(format="DD/MM/YYYY"),
+            "Fin": st.column_config.DateColumn("Fin de la convention", format="DD/MM/YYYY"),
+            "Réalisées": st.column_config.ProgressColumn(
+                "Actions réalisées",
+                min_value=0,
+                max_value=100,
+                format="%d %%",
+                help="Actions réalisées sur les actions prévues (hors abandonnées).",
+            ),
+            "En retard": st.column_config.NumberColumn("Actions en retard"),
+            "Renouvellement": st.column_config.TextColumn(
+                "Renouvellement du poste", help="Convention annuelle du poste de l'année"
+            ),
+        },
+    )
+    selected = st.session_state.get(SELECTED_KEY)
+    show_panel(next((r for r in rows if r.code == selected), None))
+
 
 user = current_user()
 today = date.today()
+departement = config.departement()
+shapes = territory_shapes(departement)
+
+with db.session() as session:
+    axes = queries.axes(session)
+filters = sidebar_filters(axes, territory_choices(departement))
+with db.session() as session:
+    rows = overview.territory_rows(session, user, today, filters, departement)
+    population = overview.departement_population(session, departement)
 
 st.title("Vue d'ensemble des CTG")
-with db.session() as session:
-    totals = queries.totals(session, user, today)
-
-cols = st.columns(4)
-cols[0].metric("Conventions", formats.number(totals.conventions))
-cols[1].metric("Conventions signées", formats.number(totals.signed))
-cols[2].metric("Population couverte", formats.number(totals.population_covered))
-cols[3].metric("Actions en retard", formats.number(totals.actions_late))
+st.caption(
+    f"{formats.number(len(rows))} territoires affichés · situation au {formats.long_day(today)}"
+    f" · évolutions sur 12 mois, depuis le {formats.day(overview.year_before(today))}"
+)
+kpi_area = st.container()
+# Only the open tab is computed: the table's grid is not loaded while the map is shown.
+map_tab, table_tab = st.tabs(
+    ["Carte", "Tableau"], key="vue", on_change="rerun", bind="query-params"
+)
+if not rows:
+    st.info("Aucun territoire ne correspond aux filtres choisis.", icon=":material/filter_alt:")
+elif table_tab.open:
+    with table_tab:
+        territory_table(rows)
+else:
+    with map_tab:
+        map_and_panel(rows, shapes, config.map_tiles())
+with kpi_area:
+    show_kpis(overview.overview_kpis(rows, today, population))

@@ -1,0 +1,118 @@
+"""Sidebar filters of the overview, kept in the URL so that a shared link reopens the view.
+
+The URL is the source of truth: when it changes under the page (a shared link, the back
+button, another page's link), the widgets are reset from it; when a widget changes, the URL
+follows. `OverviewFilters` (ctg_core.overview) does the parsing and the spelling.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ctg_core.overview import (
+    DEADLINE_LABELS,
+    PHASE_KEYS,
+    OverviewFilters,
+    TerritoryChoice,
+    phase_label,
+)
+from ctg_core.queries import AxisRef
+
+KEYS = {
+    "phases": "ov_filter_phase",
+    "axes": "ov_filter_axe",
+    "territories": "ov_filter_territoire",
+    "deadline": "ov_filter_echeance",
+}
+SYNCED_KEY = "ov_filters_synced"
+
+
+def _from_url() -> OverviewFilters:
+    return OverviewFilters.from_query_params(st.query_params.to_dict())
+
+
+def _from_widgets() -> OverviewFilters:
+    state = st.session_state
+    return OverviewFilters(
+        phases=tuple(state[KEYS["phases"]]),
+        axes=tuple(state[KEYS["axes"]]),
+        territories=tuple(state[KEYS["territories"]]),
+        deadline=state[KEYS["deadline"]],
+    )
+
+
+def _load_widgets(filters: OverviewFilters, axes: list[str], codes: set[str]) -> None:
+    state = st.session_state
+    state[KEYS["phases"]] = list(filters.phases)
+    state[KEYS["axes"]] = [a for a in filters.axes if a in axes]
+    state[KEYS["territories"]] = [c for c in filters.territories if c in codes]
+    state[KEYS["deadline"]] = filters.deadline
+
+
+def _write_url(filters: OverviewFilters) -> None:
+    wanted = filters.to_query_params()
+    for key in OverviewFilters.QUERY_KEYS:
+        if key in wanted and st.query_params.get(key) != wanted[key]:
+            st.query_params[key] = wanted[key]
+        elif key not in wanted and key in st.query_params:
+            del st.query_params[key]
+
+
+def _reset() -> None:
+    for key in KEYS.values():
+        st.session_state[key] = "" if key == KEYS["deadline"] else []
+
+
+def sidebar_filters(axes: list[AxisRef], choices: list[TerritoryChoice]) -> OverviewFilters:
+    """Draw the filters in the sidebar and return them, URL and widgets in step."""
+    axis_labels = {a.code: a.label for a in axes}
+    territory_labels = {c.code: c.label for c in choices}
+    url_filters = _from_url()
+    if st.session_state.get(SYNCED_KEY) != url_filters or any(
+        key not in st.session_state for key in KEYS.values()
+    ):
+        _load_widgets(url_filters, list(axis_labels), set(territory_labels))
+
+    with st.sidebar:
+        st.header("Filtres", anchor=False)
+        st.multiselect(
+            "Phase de la CTG",
+            options=list(PHASE_KEYS),
+            format_func=phase_label,
+            key=KEYS["phases"],
+            placeholder="Toutes les phases",
+        )
+        st.multiselect(
+            "Thématique des actions",
+            options=list(axis_labels),
+            format_func=lambda code: axis_labels[code],
+            key=KEYS["axes"],
+            placeholder="Toutes les thématiques",
+            help="Ne garde que les territoires ayant des actions de ces thématiques ; "
+            "les chiffres d'actions ne portent alors que sur elles.",
+        )
+        st.multiselect(
+            "EPCI ou commune",
+            options=list(territory_labels),
+            format_func=lambda code: territory_labels[code],
+            key=KEYS["territories"],
+            placeholder="Tous les territoires",
+            help="Une commune sans CTG propre mène à la CTG de son EPCI.",
+        )
+        st.selectbox(
+            "Échéance de la convention",
+            options=list(DEADLINE_LABELS),
+            format_func=lambda key: DEADLINE_LABELS[key],
+            key=KEYS["deadline"],
+        )
+        filters = _from_widgets()
+        st.button(
+            "Réinitialiser les filtres",
+            on_click=_reset,
+            disabled=filters.is_empty,
+            icon=":material/filter_alt_off:",
+        )
+
+    _write_url(filters)
+    st.session_state[SYNCED_KEY] = filters
+    return filters
