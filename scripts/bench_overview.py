@@ -1,0 +1,184 @@
+"""Speed of the Vue d'ensemble page, as ratios to a bare Streamlit page measured in the same run.
+
+Usage: python scripts/bench_overview.py [--runs 15] [--browser-runs 9] [--no-browser]
+
+1. Server: AppTest run time of the overview (app.py, Caf management persona, Loire-Atlantique
+   demo data) against a page holding one title. Target: ≤ 1.5×.
+2. Browser (Debian's Chromium, every request outside 127.0.0.1 aborted): time from navigation
+   to the EPCI polygons drawn, against the bare page's first contentful paint and against its
+   title being visible. Target: ≤ 1.5× the first paint.
+
+Runs alternate between the two pages; medians are printed. Prints figures, asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.streamlit_server import prepare_demo_database, running_app  # noqa: E402
+
+BARE_PAGE = 'import streamlit as st\n\nst.title("Vue d\'ensemble")\n'
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+EPCI_COUNT = 17
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def alternate(runs: int, first: Callable[[], float], second: Callable[[], float]):  # type: ignore[no-untyped-def]
+    a, b = [], []
+    for _ in range(runs):
+        a.append(first())
+        b.append(second())
+    return a, b
+
+
+# --- 1. server run time ---------------------------------------------------------------------
+
+
+def bench_apptest(database_url: str, bare_script: Path, runs: int) -> None:
+    os.environ["CTG_DATABASE_URL"] = database_url
+    from streamlit.testing.v1 import AppTest
+
+    from ctg_core import auth, db
+    from ctg_core.models import Role
+
+    with db.session() as session:
+        manager = next(p for p in auth.demo_personas(session) if p.role is Role.caf_manager)
+
+    def bare() -> float:
+        at = AppTest.from_file(str(bare_script), default_timeout=60)
+        start = time.perf_counter()
+        at.run()
+        return time.perf_counter() - start
+
+    def overview() -> float:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.session_state["persona_id"] = manager.id
+        start = time.perf_counter()
+        at.run()
+        elapsed = time.perf_counter() - start
+        if at.exception:
+            raise SystemExit(f"la page a levé une exception : {at.exception[0].message}")
+        return elapsed
+
+    alternate(3, bare, overview)  # imports, caches, compiled statements
+    bare_runs, page_runs = alternate(runs, bare, overview)
+    b, p = median_ms(bare_runs), median_ms(page_runs)
+    print(f"AppTest (médiane de {runs}) : page nue {b:.1f} ms · vue d'ensemble {p:.1f} ms")
+    print(f"  ratio serveur : {p / b:.2f}× (cible ≤ 1,5×)")
+
+
+# --- 2. browser -----------------------------------------------------------------------------
+
+
+def _block_outside(context, aborted: list[str]) -> None:  # type: ignore[no-untyped-def]
+    from urllib.parse import urlparse
+
+    def handle(route) -> None:  # type: ignore[no-untyped-def]
+        host = urlparse(route.request.url).hostname
+        if host in {"127.0.0.1", "localhost"}:
+            route.continue_()
+        else:
+            aborted.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", handle)
+
+
+def bench_browser(database_url: str, bare_script: Path, runs: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with (
+        running_app(database_url) as app,
+        running_app(database_url, script=bare_script) as bare_app,
+        sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        aborted: list[str] = []
+
+        def fresh_page():  # type: ignore[no-untyped-def]
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            _block_outside(context, aborted)
+            return context, context.new_page()
+
+        def bare() -> tuple[float, float]:
+            context, page = fresh_page()
+            start = time.perf_counter()
+            page.goto(bare_app.url, wait_until="commit")
+            page.get_by_role("heading", name="Vue d'ensemble").wait_for(state="visible")
+            title = time.perf_counter() - start
+            paint = page.evaluate(
+                "performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null"
+            )
+            context.close()
+            return title, (paint or 0) / 1000
+
+        def overview() -> float:
+            context, page = fresh_page()
+            start = time.perf_counter()
+            page.goto(app.url, wait_until="commit")
+            polygons = page.frame_locator('iframe[title*="st_folium"]').locator(
+                "path.leaflet-interactive"
+            )
+            polygons.nth(EPCI_COUNT - 1).wait_for(state="visible", timeout=60_000)
+            elapsed = time.perf_counter() - start
+            context.close()
+            return elapsed
+
+        for _ in range(2):  # the servers' first runs import and cache
+            bare()
+            overview()
+        titles, paints, maps = [], [], []
+        for _ in range(runs):
+            title, paint = bare()
+            titles.append(title)
+            paints.append(paint)
+            maps.append(overview())
+        browser.close()
+
+    t, f, m = median_ms(titles), median_ms(paints), median_ms(maps)
+    print(f"Chromium hors ligne (médiane de {runs}, {os.cpu_count()} cœurs) :")
+    print(f"  page nue : premier affichage {f:.0f} ms, titre visible {t:.0f} ms")
+    print(f"  vue d'ensemble : polygones visibles {m:.0f} ms")
+    print(f"  ratio navigateur : {m / f:.2f}× le premier affichage (cible ≤ 1,5×)")
+    print(f"                     {m / t:.2f}× le titre visible de la page nue")
+    print(f"  requêtes extérieures bloquées : {len(aborted)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--browser-runs", type=int, default=9)
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-overview-") as folder:
+        bare_script = Path(folder) / "bare.py"
+        bare_script.write_text(BARE_PAGE, encoding="utf-8")
+        print("Préparation de la base de démonstration (Loire-Atlantique)…", flush=True)
+        database_url = prepare_demo_database(Path(folder) / "ctg.db")
+        bench_apptest(database_url, bare_script, args.runs)
+        if not args.no_browser:
+            bench_browser(database_url, bare_script, args.browser_runs)
+
+
+if __name__ == "__main__":
+    main()

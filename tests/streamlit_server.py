@@ -1,0 +1,138 @@
+"""A real `streamlit run app.py` on a free port, against a prepared SQLite database.
+
+Use the `streamlit_server` fixture (register this module with
+`pytest_plugins = ["tests.streamlit_server"]`) or, outside pytest, `running_app(...)`.
+The server runs in its own process group and is always stopped, even when a test fails.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ctg_core import bootstrap, db
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTUP_TIMEOUT_S = 60
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    database_url: str
+    process: subprocess.Popen[bytes]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare_demo_database(path: Path, today: date | None = None) -> str:
+    """A SQLite file migrated, with the real territories and the deterministic demo."""
+    url = f"sqlite:///{path}"
+    bootstrap.prepare(url, demo=True, today=today)
+    db.engine_for(url).dispose()
+    return url
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit s'est arrêté au démarrage (code {process.returncode})")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"streamlit ne répond pas sur {url} après {STARTUP_TIMEOUT_S} s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@contextmanager
+def running_app(
+    database_url: str,
+    script: Path = ROOT / "app.py",
+    env: dict[str, str] | None = None,
+    log_path: Path | None = None,
+) -> Iterator[Server]:
+    """`streamlit run <script>` on a free port of 127.0.0.1 until the block ends."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "CTG_DATABASE_URL": database_url,
+        "CTG_MAP_TILES": "none",
+        **(env or {}),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: stopped with every child
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(url, process)
+        yield Server(url, database_url, process)
+    finally:
+        _stop(process)
+        if log is not subprocess.DEVNULL:
+            log.close()
+
+
+@pytest.fixture(scope="module")
+def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app on the demo data (a fresh SQLite file), for the module's browser tests.
+
+    Tests may change that database before they open a page (the app reads it per run).
+    """
+    folder = tmp_path_factory.mktemp("streamlit")
+    url = prepare_demo_database(folder / "ctg.db")
+    with running_app(url, log_path=folder / "streamlit.log") as server:
+        yield server
+    db.engine_for(url).dispose()
