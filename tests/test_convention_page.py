@@ -131,7 +131,9 @@ def log_of(world, action) -> list[ChangeLog]:
     return (
         fresh(world)
         .exec(
-            select(ChangeLog).where(ChangeLog.entity == "action", ChangeLog.entity_id == action.id)
+            select(ChangeLog)
+            .where(ChangeLog.entity == "action", ChangeLog.entity_id == action.id)
+            .order_by(ChangeLog.id)
         )
         .all()
     )
@@ -320,6 +322,36 @@ def test_invalid_input_shows_a_french_error_and_changes_nothing(
     assert log_of(world, action) == []
     # The user's input is kept for correction.
     assert edit_widget(getattr(at, widget), action, field).value == value
+
+
+def test_a_conflict_keeps_the_input_and_the_next_save_keeps_the_other_persons_change(
+    world, officer, advisor, actions
+):
+    action = actions["PE-01"]
+    at = open_fiche(page(officer, convention=action.convention_id), action)
+    # Someone else saves the fiche while it is open on this screen.
+    services.update_action(world.session, advisor, action.id, 1, {"lead": "Mairie"})
+
+    edit_widget(at.number_input, action, "progress").set_value(60)
+    at = save_fiche(at)
+
+    assert any("Claire Conseil a enregistré cette fiche" in w.value for w in at.warning)
+    assert (stored(world, action).progress, stored(world, action).lead) == (40, "Mairie")
+    assert edit_widget(at.number_input, action, "progress").value == 60  # input kept
+
+    at = save_fiche(at)  # the user read the other values and saves again
+
+    saved = stored(world, action)
+    assert (saved.progress, saved.lead, saved.version) == (60, "Mairie", 3)
+    assert [e.operation for e in log_of(world, action)] == ["update", "conflict", "update"]
+
+
+def test_user_text_is_shown_as_text_not_markup(world, officer, convention):
+    action = world.action(convention, "PE-09", title="**Gras** [lien](https://exemple.invalid)")
+    at = open_fiche(page(officer, convention=convention.id), action)
+
+    [heading] = [h.value for h in at.subheader if "PE" in h.value]
+    assert heading == r"PE\-09 — \*\*Gras\*\* \[lien\]\(https\://exemple\.invalid\)"
 
 
 def test_error_is_shown_next_to_its_field(officer, actions):
