@@ -467,6 +467,24 @@ def show_timeline(rows: pd.DataFrame) -> None:
 with db.session() as session:
     readable = queries.conventions(session, user)
 current, complaint = requested_convention(readable[0].id if readable else None)
+
+header: ConventionHeader | None = None
+if current is not None:
+    try:
+        with db.session() as session:
+            header = queries.convention_header(session, user, current)
+            active = queries.actions_frame(session, user, current, today)
+            frame = (
+                queries.actions_frame(session, user, current, today, include_archived=True)
+                if st.session_state.get(ARCHIVED, False)
+                else active
+            )
+            axes = queries.axes(session)
+    except CtgError as error:
+        complaint = f"{md(error.message)}"
+
+if header is None:
+    st.title("Convention")
 convention_selector(current, readable)
 if user.can_manage_convention():
     creating = form_state("new-convention")
@@ -482,29 +500,12 @@ if user.can_manage_convention():
 
 if complaint:
     st.warning(
-        complaint + " Choisissez une convention dans la liste.", icon=":material/search_off:"
-    )
-    st.stop()
-if current is None:
-    st.info("Aucune convention n'est visible avec votre profil.", icon=":material/info:")
-    st.stop()
-
-show_archived = bool(st.session_state.get(ARCHIVED, False))
-try:
-    with db.session() as session:
-        header = queries.convention_header(session, user, current)
-        active = queries.actions_frame(session, user, current, today)
-        frame = (
-            queries.actions_frame(session, user, current, today, include_archived=True)
-            if show_archived
-            else active
-        )
-        axes = queries.axes(session)
-except CtgError as error:
-    st.warning(
-        f"{error.message} Choisissez une convention dans la liste ci-dessus.",
+        complaint + " Choisissez une convention dans la liste ci-dessus.",
         icon=":material/search_off:",
     )
+    st.stop()
+if header is None:
+    st.info("Aucune convention n'est visible avec votre profil.", icon=":material/info:")
     st.stop()
 
 archived_ids = set(frame["id"]) - set(active["id"])

@@ -516,14 +516,16 @@ def test_an_unknown_id_shows_a_clear_message_and_the_selector(officer, conventio
     assert at.selectbox(key="convention_picker").options == [
         "CTG Nantes Métropole · Pilotage et suivi"
     ]
-    assert not at.title
+    assert texts(at.title) == ["Convention"]  # and nothing of any convention
+    assert not at.dataframe
 
 
 def test_a_convention_of_another_territory_is_refused(world, nantes, convention):
     stranger = world.user(Role.coop_officer, territories=[world.territory(CARENE)], demo=True)
     at = page(stranger, convention=convention.id)
     assert any(
-        "Vous n'avez pas le droit de consulter cette convention." in w.value for w in at.warning
+        "Vous n'avez pas le droit de consulter cette convention." in unescape(w.value)
+        for w in at.warning
     )
     assert not at.dataframe
 
