@@ -267,7 +267,8 @@ with db.session() as session:
 
 st.title("Vue d'ensemble des CTG")
 st.caption(
-    f"{formats.number(len(rows))} territoires affichés · situation au {formats.long_day(today)}"
+    f"{formats.number(len(rows))} territoire{'s' if len(rows) > 1 else ''} "
+    f"affiché{'s' if len(rows) > 1 else ''} · situation au {formats.long_day(today)}"
     f" · évolutions sur 12 mois, depuis le {formats.day(overview.year_before(today))}"
 )
 kpi_area = st.container()
