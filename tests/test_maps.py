@@ -1,0 +1,240 @@
+"""The overview map builder: colours, escaping, offline assets, determinism, label points."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+import streamlit_folium
+from shapely.geometry import Point, shape
+
+from ctg_core import maps
+from ctg_core.models import ConventionPhase, TerritoryKind
+from ctg_core.overview import NO_CTG, PHASE_KEYS, TerritoryRow
+from ctg_core.territories import commune_layer_path, epci_layer_path, read_layer
+
+XSS = "<img src=x onerror=alert(1)>"
+NANTES_METROPOLE = "244400404"
+TREILLIERES = "44209"
+
+
+@pytest.fixture(scope="module")
+def layers():
+    return read_layer(epci_layer_path("44")), read_layer(commune_layer_path("44"))
+
+
+@pytest.fixture(scope="module")
+def shapes(layers):
+    return maps.shapes_from_layers(*layers)
+
+
+def row(code: str, name: str, kind=TerritoryKind.epci, **fields) -> TerritoryRow:
+    return TerritoryRow(
+        territory_id=int(code),
+        code=code,
+        name=name,
+        kind=kind,
+        epci_code=None,
+        population=1000,
+        **fields,
+    )
+
+
+@pytest.fixture(scope="module")
+def every_epci(layers):
+    epci, _ = layers
+    phases = [ConventionPhase.pilotage, ConventionPhase.diagnostic, None]
+    return [
+        row(f["properties"]["siren"], f["properties"]["nom"], phase=phases[i % 3], convention_id=i)
+        for i, f in enumerate(epci["features"])
+    ]
+
+
+def rendered(m) -> str:
+    return m.get_root().render()
+
+
+# --- colours ------------------------------------------------------------------------------
+
+
+def test_every_phase_and_no_ctg_has_its_own_colour():
+    assert set(maps.PHASE_COLOURS) == set(PHASE_KEYS)
+    assert len(set(maps.PHASE_COLOURS.values())) == len(PHASE_KEYS)
+
+
+@pytest.mark.parametrize("key", PHASE_KEYS)
+def test_each_fill_reaches_3_to_1_against_the_plain_background(key):
+    seen = maps.blend(maps.PHASE_COLOURS[key], maps.FILL_OPACITY["none"], maps.BACKGROUND)
+
+    assert maps.contrast_ratio(seen, maps.BACKGROUND) >= 3
+
+
+def test_contrast_ratio_follows_wcag():
+    assert maps.contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21)
+    assert maps.contrast_ratio("#FFFFFF", "#FFFFFF") == pytest.approx(1)
+    assert maps.contrast_ratio("#767676") == pytest.approx(4.54, abs=0.01)
+    assert maps.blend("#000000", 0.5) == "#808080"
+
+
+def test_the_legend_gives_every_phase_in_words_with_its_count():
+    legend = maps.legend_html({"pilotage": 10, NO_CTG: 2})
+
+    assert "Pilotage et suivi : 10" in legend
+    assert "Aucune CTG : 2" in legend
+    assert "Préparation : 0" in legend
+    assert legend.count("<li") == len(PHASE_KEYS)
+
+
+# --- escaping -----------------------------------------------------------------------------
+
+
+def test_user_text_never_reaches_the_page_as_markup(shapes):
+    hostile = row(
+        NANTES_METROPOLE,
+        XSS,
+        phase=ConventionPhase.pilotage,
+        convention_id=1,
+        officer_name=XSS,
+        convention_title=XSS,
+    )
+    m = maps.overview_map([hostile], shapes)
+
+    for text in (rendered(m), streamlit_folium.generate_leaflet_string(m)):
+        assert "<img" not in text
+        assert "onerror=alert(1)\\u003e" in text
+        assert "\\u003cimg src=x onerror=alert(1)\\u003e" in text
+    # The browser writes tooltips and names as text nodes, never through innerHTML.
+    script = streamlit_folium.generate_leaflet_string(m)
+    assert "textContent" in script
+    assert "innerHTML" not in script
+
+
+def test_tooltip_gives_phase_dates_officer_and_actions_in_words():
+    texts = maps.tooltip_texts(
+        row(
+            NANTES_METROPOLE,
+            "Nantes Métropole",
+            phase=ConventionPhase.pilotage,
+            convention_id=9,
+            signed_on=date(2026, 10, 20),
+            starts_on=date(2026, 1, 1),
+            ends_on=date(2029, 12, 31),
+            officer_name="Yann Petit",
+            actions=34,
+            actions_done=4,
+            actions_late=3,
+        )
+    )
+
+    assert texts == [
+        "Nantes Métropole",
+        "1\u202f000 hab.",
+        "Pilotage et suivi",
+        "signée le 20/10/2026 · 01/01/2026 → 31/12/2029",
+        "Yann Petit",
+        "12 % (4 sur 34)",
+        "3",
+    ]
+    assert len(texts) == len(maps.TOOLTIP_LABELS)
+
+
+def test_a_territory_without_ctg_says_so():
+    texts = maps.tooltip_texts(row(TREILLIERES, "Treillières", kind=TerritoryKind.commune))
+
+    assert texts[0] == "Treillières (commune)"
+    assert texts[2] == "Aucune CTG"
+    assert texts[3:] == ["—", "—", "—", "—"]
+
+
+# --- offline and lean ---------------------------------------------------------------------
+
+
+def test_the_map_loads_leaflet_from_the_app_and_nothing_from_outside(shapes, every_epci):
+    m = maps.overview_map(every_epci, shapes)
+    html = rendered(m)
+
+    assert re.findall(r'<script[^>]*src="([^"]+)"', html) == ["/app/static/leaflet/leaflet.js"]
+    assert re.findall(r'<link[^>]*href="([^"]+)"', html) == ["/app/static/leaflet/leaflet.css"]
+    assert "http://" not in html and "https://" not in html
+    assert "L.tileLayer" not in html
+
+
+@pytest.mark.parametrize(
+    ("tiles", "host"), [("osm", "tile.openstreetmap.org"), ("ign", "geopf.fr")]
+)
+def test_tiles_are_drawn_only_when_configured(shapes, every_epci, tiles, host):
+    html = rendered(maps.overview_map(every_epci, shapes, tiles=tiles))
+
+    assert "L.tileLayer" in html
+    assert host in html
+    assert '"fillOpacity":0.8' in html
+
+
+def test_one_layer_draws_every_epci_and_then_the_communes_on_top(shapes, every_epci):
+    commune = row(TREILLIERES, "Treillières", kind=TerritoryKind.commune)
+    m = maps.overview_map([commune, *every_epci], shapes)
+    script = streamlit_folium.generate_leaflet_string(m)
+
+    ids = re.findall(r'\{"type":"Feature","id":"(\d+)"', script)
+    assert len(ids) == len(every_epci) + 1
+    assert ids[-1] == TREILLIERES
+    assert script.count("L.geoJSON(") == 1
+
+
+def test_same_rows_build_the_same_map(shapes, every_epci):
+    first = maps.overview_map(every_epci, shapes)
+    second = maps.overview_map(every_epci, shapes)
+
+    assert rendered(first) == rendered(second)
+    assert streamlit_folium.generate_leaflet_string(first) == (
+        streamlit_folium.generate_leaflet_string(second)
+    )
+
+
+def test_a_phase_colours_its_territory(shapes):
+    m = maps.overview_map([row(NANTES_METROPOLE, "Nantes Métropole")], shapes)
+
+    assert f'"fillColor":"{maps.PHASE_COLOURS[NO_CTG]}"' in rendered(m)
+
+
+# --- shapes and labels --------------------------------------------------------------------
+
+
+def test_every_label_point_lies_inside_its_territory(layers, shapes):
+    for layer, key in zip(layers, ("siren", "insee"), strict=True):
+        for feature in layer["features"]:
+            lat, lng = shapes.by_code[feature["properties"][key]].label_at
+            assert shape(feature["geometry"]).contains(Point(lng, lat)), feature["properties"]
+
+
+def test_a_crescent_gets_its_label_inside_not_at_its_centroid():
+    # A "C": its centroid falls in the opening.
+    crescent = {
+        "type": "Polygon",
+        "coordinates": [[[0, 0], [3, 0], [3, 1], [1, 1], [1, 2], [3, 2], [3, 3], [0, 3], [0, 0]]],
+    }
+    lat, lng = maps.label_point(crescent)
+
+    assert shape(crescent).contains(Point(lng, lat))
+
+
+def test_the_view_covers_the_departement(shapes):
+    (south, west), (north, east) = shapes.bounds
+
+    assert 46.8 < south < 47.1 and 47.7 < north < 47.9
+    assert -2.7 < west < -2.4 and -1.0 < east < -0.9
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("CA de la Région Nazairienne et de l'Estuaire (CARENE)", "CARENE"),
+        ("CC du Pays d'Ancenis", "Pays d'Ancenis"),
+        ("CC d'Erdre et Gesvres", "Erdre et Gesvres"),
+        ("CC Sèvre et Loire", "Sèvre et Loire"),
+        ("Nantes Métropole", "Nantes Métropole"),
+    ],
+)
+def test_short_names_on_the_map(name, label):
+    assert maps.short_name(name) == label
