@@ -1,0 +1,223 @@
+"""The overview map in Debian's Chromium, with every request outside 127.0.0.1 blocked.
+
+Opens `/`, sees the 17 EPCI polygons drawn, hovers one and reads its tooltip, clicks one and
+follows the summary's link to its convention; a territory whose texts carry an XSS payload
+shows the payload as text and runs nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from sqlmodel import Session, select
+
+from ctg_core import db, maps
+from ctg_core.models import Convention, CooperationPost, Territory
+from ctg_core.territories import commune_layer_path, epci_layer_path, read_layer
+from tests.streamlit_server import Server, streamlit_server  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+TIMEOUT_MS = 60_000
+XSS = "<img src=x onerror=alert(1)>"
+NANTES_METROPOLE = "244400404"
+CARENE = "244400644"
+MAP_FRAME = 'iframe[title*="st_folium"]'
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        reason = f"Chromium introuvable ({CHROMIUM}) : `make test` l'installe."
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason + " Les tests navigateur sont obligatoires en CI.")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def hostile_nantes(streamlit_server: Server) -> dict[str, object]:  # noqa: F811
+    """Nantes Métropole's convention title and officer carry the payload (demo database)."""
+    with Session(db.engine_for(streamlit_server.database_url)) as session:
+        territory = session.exec(select(Territory).where(Territory.code == NANTES_METROPOLE)).one()
+        convention = session.exec(
+            select(Convention).where(Convention.territory_id == territory.id)
+        ).one()
+        post = session.exec(
+            select(CooperationPost).where(CooperationPost.territory_id == territory.id)
+        ).one()
+        convention.title = f"CTG {XSS}"
+        post.officer_name = XSS
+        session.add_all([convention, post])
+        session.commit()
+        ids = {code: c.id for code, c in _conventions(session).items()}
+    return ids
+
+
+def _conventions(session: Session) -> dict[str, Convention]:
+    rows = session.exec(select(Territory.code, Convention).join(Convention)).all()
+    return dict(rows)
+
+
+@pytest.fixture(scope="module")
+def label_points() -> dict[str, tuple[float, float]]:
+    shapes = maps.shapes_from_layers(
+        read_layer(epci_layer_path("44")), read_layer(commune_layer_path("44"))
+    )
+    return {code: s.label_at for code, s in shapes.by_code.items()}
+
+
+class Visit:
+    """One page in a fresh browser context: outside requests aborted and recorded."""
+
+    def __init__(self, browser, server: Server):  # type: ignore[no-untyped-def]
+        self.server = server
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.aborted: list[tuple[str, str]] = []  # (url, frame url)
+        self.dialogs: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("dialog", self._dialog)
+        self.page.set_default_timeout(TIMEOUT_MS)
+
+    def _route(self, route) -> None:  # type: ignore[no-untyped-def]
+        request = route.request
+        if urlparse(request.url).hostname in {"127.0.0.1", "localhost"}:
+            route.continue_()
+            return
+        frame = request.frame.url if request.frame else ""
+        self.aborted.append((request.url, frame))
+        route.abort()
+
+    def _dialog(self, dialog) -> None:  # type: ignore[no-untyped-def]
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def open_overview(self):  # type: ignore[no-untyped-def]
+        self.page.goto(self.server.url + "/")
+        polygons = self.map.locator("path.leaflet-interactive")
+        polygons.nth(16).wait_for(state="visible")
+        return polygons
+
+    @property
+    def map(self):  # type: ignore[no-untyped-def]
+        return self.page.frame_locator(MAP_FRAME)
+
+    @property
+    def map_frame(self):  # type: ignore[no-untyped-def]
+        return next(f for f in self.page.frames if "st_folium" in f.url)
+
+    def point_of(self, lat_lng: tuple[float, float]) -> tuple[float, float]:
+        """Page coordinates of a geographic point of the map (scrolled into view first)."""
+        iframe = self.page.locator(MAP_FRAME)
+        iframe.scroll_into_view_if_needed()
+        box = iframe.bounding_box()
+        x, y = self.map_frame.evaluate(
+            """([lat, lng]) => {
+                const p = window.map.latLngToContainerPoint([lat, lng]);
+                const r = window.map.getContainer().getBoundingClientRect();
+                return [r.left + p.x, r.top + p.y];
+            }""",
+            list(lat_lng),
+        )
+        return box["x"] + x, box["y"] + y
+
+    def hover(self, lat_lng: tuple[float, float]) -> str:
+        x, y = self.point_of(lat_lng)
+        self.page.mouse.move(x - 5, y - 5)
+        self.page.mouse.move(x, y)
+        tooltip = self.map.locator(".leaflet-tooltip")
+        tooltip.wait_for(state="visible")
+        return tooltip.inner_text()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, streamlit_server, hostile_nantes) -> Iterator[Visit]:  # noqa: F811
+    opened = Visit(browser, streamlit_server)
+    yield opened
+    opened.close()
+
+
+def test_the_overview_draws_the_17_epci_with_no_outside_request(visit):
+    polygons = visit.open_overview()
+
+    assert polygons.count() == 19  # 17 EPCI and the two communes with a CTG of their own
+    drawn = visit.map_frame.evaluate(
+        """() => {
+            const codes = [];
+            window.map.eachLayer(l => {
+                const box = l._path && l._path.getBBox();
+                if (l.feature && box && box.width > 0 && box.height > 0)
+                    codes.push(l.feature.properties.code);
+            });
+            return codes;
+        }"""
+    )
+    assert len([c for c in drawn if len(c) == 9]) == 17
+    assert len(visit.map.locator(".ctg-label").all()) == 17
+    # Nothing the map needs came from outside: no request of the map's frame was blocked.
+    assert [url for url, frame in visit.aborted if "st_folium" in frame] == []
+    assert visit.map_frame.evaluate("typeof L.version") == "string"
+
+
+def test_hovering_a_territory_shows_its_tooltip_in_words(visit, label_points):
+    visit.open_overview()
+
+    text = visit.hover(label_points[CARENE])
+
+    assert "Territoire" in text
+    assert "CA de la Région Nazairienne et de l'Estuaire (CARENE)" in text
+    assert "133\u202f408 hab." in text
+    assert "Phase" in text and "Pilotage et suivi" in text
+    assert "Chargé de coopération" in text
+    assert "Actions en retard" in text
+
+
+def test_clicking_a_territory_opens_its_summary_and_leads_to_its_convention(
+    visit, label_points, hostile_nantes
+):
+    visit.open_overview()
+    x, y = visit.point_of(label_points[CARENE])
+    visit.page.mouse.click(x, y)
+
+    link = visit.page.get_by_role("link", name="Ouvrir la convention")
+    link.wait_for(state="visible")
+    assert visit.page.get_by_text("Convention : CTG CA de la Région Nazairienne").is_visible()
+    link.click()
+
+    visit.page.wait_for_url(f"**/convention?convention={hostile_nantes[CARENE]}")
+
+
+def test_a_payload_in_names_shows_as_text_and_runs_nothing(visit, label_points):
+    visit.open_overview()
+
+    text = visit.hover(label_points[NANTES_METROPOLE])
+    assert f"Chargé de coopération\t{XSS}" in text
+    x, y = visit.point_of(label_points[NANTES_METROPOLE])
+    visit.page.mouse.click(x, y)
+    visit.page.get_by_text(f"Convention : CTG {XSS}").wait_for(state="visible")
+    visit.page.wait_for_timeout(500)  # give a planted handler every chance to fire
+
+    assert visit.dialogs == []
+    assert visit.page.locator('img[src="x"]').count() == 0
+    assert visit.map.locator('img[src="x"]').count() == 0
