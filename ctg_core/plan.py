@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
@@ -34,6 +35,18 @@ from ctg_core.models import (
 )
 from ctg_core.queries import is_late
 from ctg_core.validation import FIELD_LABELS
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris_time(moment: datetime | None) -> datetime | None:
+    """A stored timestamp (UTC; naive on SQLite) as the clock on the wall in France."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(PARIS)
+
 
 # --- phase stepper ------------------------------------------------------------------------
 
@@ -334,8 +347,8 @@ def action_detail(session: Session, user: CurrentUser, action_id: int, today: da
         last_comment=action.last_comment,
         vigilance=action.vigilance,
         late=action.archived_at is None and is_late(action.status, action.due_on, today),
-        archived_at=action.archived_at,
-        updated_at=action.updated_at,
+        archived_at=paris_time(action.archived_at),
+        updated_at=paris_time(action.updated_at),
         updated_by=editor.name if editor else "",
         history=tuple(history_lines(session, "action", action_id)),
     )
@@ -360,7 +373,7 @@ def history_lines(session: Session, entity: str, entity_id: int) -> list[History
     axis_labels = dict(session.exec(select(Axis.id, Axis.label)).all())
     return [
         HistoryLine(
-            at=entry.at,
+            at=paris_time(entry.at),  # type: ignore[arg-type]
             user_name=entry.user_name,
             operation=OPERATION_LABELS.get(entry.operation, entry.operation),
             meeting=meetings.get(entry.meeting_id, "") if entry.meeting_id else "",
@@ -407,7 +420,7 @@ def readable_value(name: str, value: Any, axis_labels: Mapping[int, str]) -> str
     if name == "budget":
         return formats.euros(Decimal(str(value)))
     if name == "archived_at":
-        return formats.moment(datetime.fromisoformat(str(value)))
+        return formats.moment(paris_time(datetime.fromisoformat(str(value))))
     if isinstance(value, str) and _looks_like_date(value):
         return formats.day(date.fromisoformat(value))
     return shorten(str(value), 120)

@@ -1,7 +1,7 @@
 """The convention page's data: phase stepper, filters, timeline rows, a fiche with its
 history in French, choices for the forms — on SQLite and PostgreSQL."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
@@ -319,3 +319,10 @@ def test_only_the_administrator_lists_users(world, session, officer):
     users = plan.user_directory(session, admin).set_index("name")
     assert users.loc["Nadia Officier", "territories"] == "Nantes Métropole"
     assert users.loc["Alice Admin", "role"] == "Administrateur"
+
+
+def test_times_are_shown_on_the_french_clock():
+    winter = plan.paris_time(datetime(2026, 11, 25, 15, 32))  # naive: stored UTC (SQLite)
+    summer = plan.paris_time(datetime(2026, 7, 1, 8, 0, tzinfo=UTC))
+    assert (winter.hour, summer.hour) == (16, 10)
+    assert plan.paris_time(None) is None
