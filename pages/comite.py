@@ -47,7 +47,8 @@ if convention_id not in by_id:
 top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
 with top_left:
     st.title("Comité")
-convention_id = st.selectbox(
+pick_convention, pick_meeting = st.columns(2)
+convention_id = pick_convention.selectbox(
     "Convention",
     list(by_id),
     index=list(by_id).index(convention_id),
@@ -107,7 +108,10 @@ def _create_form() -> None:
 
 if header.can_edit_plan:
     box = (
-        top_right.popover("Nouvelle réunion", icon=":material/add:", width="stretch")
+        # Keyed by the number of meetings: a new popover (closed) once one is created.
+        top_right.popover(
+            "Nouvelle réunion", icon=":material/add:", width="stretch", key=f"new-{len(rows)}"
+        )
         if rows
         else st.container(border=True)
     )
@@ -132,7 +136,7 @@ meeting_id = _param("reunion")
 if meeting_id not in labels:
     live = [m.id for m in rows if m.status is not MeetingStatus.closed]
     meeting_id = live[0] if live else meeting_ids[0]
-meeting_id = st.selectbox(
+meeting_id = pick_meeting.selectbox(
     "Réunion", meeting_ids, index=meeting_ids.index(meeting_id), format_func=labels.get
 )
 st.query_params["reunion"] = str(meeting_id)

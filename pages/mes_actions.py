@@ -141,6 +141,8 @@ if report is not None:
 columns = ["state", "convention", "code", "title", "due_on", "alert", *EDITABLE_FIELDS]
 if len(conventions) == 1 or chosen != ALL:
     columns.remove("convention")
+if not (shown["state"] != "").any():
+    columns.remove("state")
 editor_key = "-".join(
     [
         "mes-actions",

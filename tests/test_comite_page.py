@@ -188,7 +188,7 @@ def test_a_quick_update_in_presentation_mode_saves_linked_to_the_meeting_and_mov
     assert entry.meeting_id == meeting.id
     [decision] = app_world.session.exec(select(Decision)).all()
     assert (decision.meeting_id, decision.action_id) == (meeting.id, action.id)
-    assert "PE-01 : Avancement : 20 % → 60 %" in at.toast[0].value
+    assert "PE-01 : Avancement : 20 % → 60 %" in unescape(at.toast[0].value)
     assert at.session_state[point_key(meeting.id)] == 1
     assert any(m.value.startswith("# 2. EJ\\-01") for m in at.markdown)
 

@@ -88,7 +88,9 @@ def _agenda_row(
     user: CurrentUser, item: meetings.AgendaRow, n: int, total: int, can_run: bool
 ) -> None:
     with st.container(border=True):
-        cols = st.columns([0.5, 6, 4, 2] + ([0.6, 0.6, 0.6] if can_run else []))
+        cols = st.columns(
+            [0.5, 6, 4, 2.4] + ([0.9, 0.9, 0.9] if can_run else []), vertical_alignment="center"
+        )
         cols[0].markdown(f"**{n + 1}.**")
         name = f"**{md(item.code)}** — {md(item.title)}" if item.code else f"**{md(item.title)}**"
         cols[1].markdown(name)
@@ -102,7 +104,9 @@ def _agenda_row(
         if not can_run:
             return
         cols[4].button(
-            "↑",
+            "",
+            icon=":material/arrow_upward:",
+            type="tertiary",
             key=f"agenda-up-{item.item_id}",
             help="Monter",
             disabled=n == 0,
@@ -110,7 +114,9 @@ def _agenda_row(
             args=(meetings.move_agenda_item, user, item.item_id, -1),
         )
         cols[5].button(
-            "↓",
+            "",
+            icon=":material/arrow_downward:",
+            type="tertiary",
             key=f"agenda-down-{item.item_id}",
             help="Descendre",
             disabled=n == total - 1,
@@ -118,7 +124,9 @@ def _agenda_row(
             args=(meetings.move_agenda_item, user, item.item_id, +1),
         )
         cols[6].button(
-            "✕",
+            "",
+            icon=":material/close:",
+            type="tertiary",
             key=f"agenda-remove-{item.item_id}",
             help="Retirer de l'ordre du jour",
             on_click=_run,

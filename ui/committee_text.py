@@ -26,7 +26,7 @@ STATUS_SYMBOLS: dict[ActionStatus, str] = {
 REASON_SYMBOLS = {
     "late": "⚠",
     "vigilance": "⚑",
-    "due_soon": "⏳",
+    "due_soon": "◷",
     "changed": "✎",
     "manual": "＋",
 }

@@ -3,7 +3,7 @@ last committee, the minutes text, the documents (Markdown, DOCX, PDF) and the cl
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import streamlit as st
 
@@ -13,7 +13,7 @@ from ctg_core.errors import CtgError
 from ctg_core.meetings import MeetingDetail
 from ctg_core.models import MeetingStatus
 from ui.agenda_view import evolution_frame
-from ui.committee_text import flash, local, md
+from ui.committee_text import PARIS, flash, local, md
 from ui.feedback import show_error
 
 NO_ACTION = 0
@@ -134,7 +134,12 @@ def _documents(user: CurrentUser, detail: MeetingDetail, today: date, fictitious
     if st.button("Générer le compte rendu", icon=":material/article:", key=f"{key}-make"):
         with db.session() as session:
             model = minutes.build_minutes(
-                session, user, detail.id, today=today, now=datetime.now(UTC), fictitious=fictitious
+                session,
+                user,
+                detail.id,
+                today=today,
+                now=datetime.now(PARIS),
+                fictitious=fictitious,
             )
         st.session_state[key] = {
             "stem": model.file_stem,

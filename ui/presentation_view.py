@@ -59,7 +59,7 @@ def show(user: CurrentUser, meeting_id: int, today: date) -> None:
     st.session_state[f"{key}-picker"] = index
     item = items[index]
 
-    previous, position, following = st.columns([1, 4, 1], vertical_alignment="center")
+    previous, position, following = st.columns([1.4, 3, 1.4], vertical_alignment="center")
     previous.button(
         "Précédent",
         icon=":material/arrow_back:",
@@ -301,10 +301,10 @@ def _save(
     pending.pop((meeting_id, action_id), None)
     problems.pop((meeting_id, item.item_id), None)
     st.session_state[f"{base}-decision"] = ""
-    said = [change_text(f, old, new) for f, (old, new) in written.items()]
+    said = [md(change_text(f, old, new)) for f, (old, new) in written.items()]
     if decision.strip():
         said.append("décision enregistrée")
-    flash(f"{item.code} : " + (" ; ".join(said) if said else "point revu, sans changement."))
+    flash(f"{md(item.code)} : " + (" ; ".join(said) if said else "point revu, sans changement."))
     if index < total - 1:
         st.session_state[point_key(meeting_id)] = index + 1
 
@@ -357,6 +357,6 @@ def _save_free(
         return
     problems.pop((meeting_id, item.item_id), None)
     st.session_state[f"{base}-decision"] = ""
-    flash(f"{item.title} : " + ("décision enregistrée." if decision else "point revu."))
+    flash(f"{md(item.title)} : " + ("décision enregistrée." if decision else "point revu."))
     if index < total - 1:
         st.session_state[point_key(meeting_id)] = index + 1
