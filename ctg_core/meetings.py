@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
 from sqlmodel import Session, select
 
-from ctg_core import services
+from ctg_core import formats, services
 from ctg_core.auth import CurrentUser
 from ctg_core.errors import NotFound, PermissionDenied, ValidationFailed, require
 from ctg_core.models import (
@@ -668,9 +668,7 @@ class MeetingRow:
 
     @property
     def label(self) -> str:
-        from ctg_core.formats import day
-
-        return f"{self.kind.label} du {day(self.held_on)} — {self.status.label}"
+        return f"{self.kind.label} du {formats.day(self.held_on)} — {self.status.label}"
 
 
 def meetings_of(session: Session, user: CurrentUser, convention_id: int) -> list[MeetingRow]:
@@ -726,9 +724,7 @@ class MeetingDetail:
 
     @property
     def title(self) -> str:
-        from ctg_core.formats import long_day
-
-        return f"{self.kind.label} du {long_day(self.held_on)}"
+        return f"{self.kind.label} du {formats.long_day(self.held_on)}"
 
 
 def meeting_detail(session: Session, user: CurrentUser, meeting_id: int) -> MeetingDetail:
@@ -1061,14 +1057,22 @@ SNAPSHOT_COLUMNS = [
 
 
 def compare_with_snapshot(
-    session: Session, user: CurrentUser, convention_id: int, meeting_id: int | None = None
+    session: Session,
+    user: CurrentUser,
+    convention_id: int,
+    meeting_id: int | None = None,
+    *,
+    kind: MeetingKind | None = None,
 ) -> pd.DataFrame:
-    """The plan now against its state frozen at a closed meeting (default: the last one).
+    """The plan now against its state frozen at a closed meeting: `meeting_id`, else the
+    last closed one (of `kind` if given: "now" against "at the last COPIL").
 
     ``attrs["meeting"]`` holds the `MeetingRow` compared with (None when there is none).
     Actions created since have no "then" values.
     """
-    closed = closed_meetings(session, user, convention_id)
+    closed = [
+        m for m in closed_meetings(session, user, convention_id) if kind is None or m.kind is kind
+    ]
     chosen = next((m for m in closed if m.id == meeting_id), None) if meeting_id else None
     chosen = chosen or (closed[0] if closed else None)
     frame = pd.DataFrame(columns=SNAPSHOT_COLUMNS)

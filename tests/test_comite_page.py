@@ -16,7 +16,7 @@ from sqlmodel import select
 from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 from streamlit.testing.v1 import AppTest
 
-from ctg_core import meetings, services
+from ctg_core import db, meetings, services
 from ctg_core.models import (
     Action,
     ActionStatus,
@@ -303,3 +303,28 @@ def test_a_committee_member_follows_but_cannot_edit(app_world, meeting):
     assert not [b for b in at.button if b.label.startswith("Enregistrer")]
     assert not at.number_input
     assert any("Consultation seule" in c.value for c in at.caption)
+
+
+def test_a_free_point_takes_a_decision_and_is_marked_reviewed(app_world, officer, meeting):
+    free = meetings.add_agenda_item(
+        app_world.session, officer, meeting.id, title="Questions diverses"
+    )
+    at = page(officer, convention=meeting.convention_id, reunion=meeting.id)
+    at.session_state[point_key(meeting.id)] = 3
+    present(at)
+    assert any(m.value.startswith("# 4. Questions diverses") for m in at.markdown)
+    at.text_area(key=f"free-{meeting.id}-{free.id}-decision").set_value("Date du forum : mai")
+    [button] = [b for b in at.button if b.label.startswith("Enregistrer")]
+    button.click()
+    no_exception(at.run())
+
+    app_world.session.rollback()
+    [decision] = app_world.session.exec(select(Decision)).all()
+    assert (decision.text, decision.action_id, decision.meeting_id) == (
+        "Date du forum : mai",
+        None,
+        meeting.id,
+    )
+    with db.session() as fresh:
+        assert meetings.agenda(fresh, officer, meeting.id, TODAY)[3].reviewed
+    assert "décision enregistrée" in at.toast[0].value

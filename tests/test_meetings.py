@@ -21,6 +21,7 @@ from ctg_core.models import (
     IndicatorDirection,
     IndicatorValue,
     Meeting,
+    MeetingKind,
     MeetingStatus,
     PlanSnapshot,
     Role,
@@ -454,3 +455,31 @@ def test_a_sparkline_draws_values_and_target_and_says_what_it_shows():
         "Places d'accueil : 120,0 places en 2024, 135,5 places en 2025 ; "
         "cible 150,0 places en 2027."
     )
+
+
+def test_now_can_be_compared_with_the_last_copil_even_after_a_cotech(
+    session, officer, convention, world
+):
+    action = world.action(convention, "PE-01", progress=10)
+    first = copil(session, officer, convention, held_on=date(2026, 6, 1))
+    close(session, officer, first)
+    services.update_action(session, officer, action.id, 1, {"progress": 30})
+    cotech = meetings.create_meeting(
+        session,
+        officer,
+        convention.id,
+        {"kind": "cotech", "held_on": date(2026, 9, 1)},
+        today=TODAY,
+    )
+    close(session, officer, cotech)
+    services.update_action(session, officer, action.id, 2, {"progress": 60})
+
+    last = meetings.compare_with_snapshot(session, officer, convention.id)
+    at_copil = meetings.compare_with_snapshot(
+        session, officer, convention.id, kind=MeetingKind.copil
+    )
+    assert last.attrs["meeting"].id == cotech.id
+    assert last["progress_then"].tolist() == [30]
+    assert at_copil.attrs["meeting"].id == first.id
+    assert at_copil["progress_then"].tolist() == [10]
+    assert at_copil["progress_delta"].tolist() == [50]
