@@ -30,7 +30,7 @@ class CurrentUser:
         return self.reads_everything or convention.territory_id in self.territory_ids
 
     def can_edit_plan(self, convention: Convention) -> bool:
-        """Create and update actions, run committees of this convention."""
+        """Create, update and archive actions; run committees of this convention."""
         if self.role is Role.admin:
             return True
         if self.role is Role.caf_advisor:
@@ -40,7 +40,7 @@ class CurrentUser:
         return False
 
     def can_manage_convention(self, convention: Convention | None = None) -> bool:
-        """Create a convention, change its dates or phase, archive actions."""
+        """Create a convention, change its title, dates, advisor or phase."""
         if self.role is Role.admin:
             return True
         if self.role is Role.caf_advisor:
