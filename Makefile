@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 LEAFLET_VERSION := 1.9.4
 LEAFLET := static/leaflet/leaflet.js
+DEJAVU_VERSION := 2.37.3
+DEJAVU := static/fonts/dejavu/DejaVuSans.ttf
 CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8501
 
@@ -16,7 +18,7 @@ run: setup db  ## set everything up and start the app on http://localhost:8501
 test: setup chromium  ## set everything up and run the whole suite (SQLite, PostgreSQL, browser)
 	$(BIN)/pytest
 
-setup: $(VENV)/.installed $(LEAFLET)
+setup: $(VENV)/.installed $(LEAFLET) $(DEJAVU)
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,10 +28,17 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 # Leaflet is served by the app itself (offline map), fetched from the npm registry.
 $(LEAFLET):
-	mkdir -p build/npm static/leaflet
-	cd build/npm && npm pack --silent leaflet@$(LEAFLET_VERSION) >/dev/null
-	tar -xzf build/npm/leaflet-$(LEAFLET_VERSION).tgz -C build/npm
-	cp -r build/npm/package/dist/. static/leaflet/
+	mkdir -p build/npm/leaflet static/leaflet
+	cd build/npm/leaflet && npm pack --silent leaflet@$(LEAFLET_VERSION) >/dev/null
+	tar -xzf build/npm/leaflet/leaflet-$(LEAFLET_VERSION).tgz -C build/npm/leaflet
+	cp -r build/npm/leaflet/package/dist/. static/leaflet/
+
+# DejaVu Sans for the PDF compte rendu (Unicode: œ, →, €), from the npm registry as well.
+$(DEJAVU):
+	mkdir -p build/npm/dejavu static/fonts/dejavu
+	cd build/npm/dejavu && npm pack --silent dejavu-fonts-ttf@$(DEJAVU_VERSION) >/dev/null
+	tar -xzf build/npm/dejavu/dejavu-fonts-ttf-$(DEJAVU_VERSION).tgz -C build/npm/dejavu
+	cp build/npm/dejavu/package/ttf/DejaVuSans.ttf build/npm/dejavu/package/ttf/DejaVuSans-Bold.ttf static/fonts/dejavu/
 
 db: $(VENV)/.installed  ## migrate the configured database; demo data when it is empty
 	$(BIN)/python scripts/setup_db.py

@@ -3,8 +3,9 @@
 
 User text is data in every format: Markdown special characters are escaped, characters
 that XML (DOCX) cannot hold are dropped, and the PDF writes plain text cells (never its
-markdown mode). The PDF needs a Unicode TrueType font: DejaVu Sans from the system
-(Debian package ``fonts-dejavu-core``) or the directory in ``CTG_PDF_FONT_DIR``; without it
+markdown mode). The PDF needs a Unicode TrueType font: DejaVu Sans, which `make setup` fetches into
+``static/fonts/dejavu`` (npm ``dejavu-fonts-ttf``), else the system's copy (Debian package
+``fonts-dejavu-core``) or the directory in ``CTG_PDF_FONT_DIR``; without it
 the PDF falls back to a core font and replaces what Latin-1 cannot print.
 """
 
@@ -23,11 +24,12 @@ from docx.shared import Pt
 from fpdf import FPDF
 from sqlmodel import Session
 
-from ctg_core import formats, meetings
+from ctg_core import config, formats, meetings
 from ctg_core.auth import CurrentUser
 from ctg_core.models import ActionStatus
 
 FONT_DIRS = (
+    str(config.PROJECT_ROOT / "static" / "fonts" / "dejavu"),  # put there by `make setup`
     "/usr/share/fonts/truetype/dejavu",
     "/usr/share/fonts/dejavu",
     "/usr/local/share/fonts/dejavu",
