@@ -1,10 +1,10 @@
 """Quick updates of actions: the officer's table between meetings, the form during one.
 
 Both paths change the same four fields (statut, avancement, commentaire, vigilance) through
-`stage_action_update`, which does everything `services.update_action` does — permission,
-validation against the whole fiche, optimistic version check, change log — except the
-commit, so that a caller can add to the same transaction (a meeting decision) or commit
-row by row (a batch).
+`stage_action_update`, which restricts the input to those fields and hands it to
+`services.stage_action_update` — permission, validation against the whole fiche, optimistic
+version check, change log, but no commit — so that a caller can add to the same transaction
+(a meeting decision) or commit row by row (a batch).
 
 Batches commit **per row**: each row is an independent action with its own version, and
 `services.versioned_update` answers a conflict by rolling back the session and committing
@@ -28,11 +28,10 @@ from sqlmodel import Session, select
 
 from ctg_core import services
 from ctg_core.auth import CurrentUser
-from ctg_core.errors import ConflictError, ConflictInfo, CtgError, ValidationFailed, require
-from ctg_core.models import Action, ActionStatus, Axis, Convention, Territory, utcnow
+from ctg_core.errors import ConflictError, ConflictInfo, CtgError, ValidationFailed
+from ctg_core.models import Action, ActionStatus, Axis, Convention, Territory
 from ctg_core.queries import is_late
-from ctg_core.validation import FIELD_LABELS, Progress, Text, validated
-from ctg_core.validation import ActionData as _ActionData
+from ctg_core.validation import FIELD_LABELS, Progress, Text
 
 EDITABLE_FIELDS = ("status", "progress", "last_comment", "vigilance")
 
@@ -60,19 +59,8 @@ def stage_action_update(
     *,
     meeting_id: int | None = None,
 ) -> dict[str, list[Any]]:
-    """Apply a quick change to an action inside the caller's transaction (no commit).
-
-    Returns the `{field: [old, new]}` that was written (empty when nothing differs). On a
-    version mismatch `services.versioned_update` rolls back, records the refused attempt,
-    commits that record and raises `ConflictError`: call this before staging anything else.
-    """
-    action = services.get_or_404(session, Action, action_id, "action")
-    convention = services.get_or_404(session, Convention, action.convention_id, "convention")
-    require(user.can_edit_plan(convention), "modifier cette action")
-    if action.archived_at is not None:
-        raise ValidationFailed(
-            {"archived_at": "Cette action est archivée : elle n'est plus modifiable."}
-        )
+    """Apply a quick change inside the caller's transaction (see
+    `services.stage_action_update`); only the four quick fields are accepted."""
     change = services.as_input(QuickChange, change)
     values = change.model_dump(exclude_unset=True)
     missing = {
@@ -82,32 +70,9 @@ def stage_action_update(
     }
     if missing:
         raise ValidationFailed(missing)
-    before = {name: getattr(action, name) for name in services.ACTION_FIELDS}
-    merged = validated(_ActionData, {**before, **values})
-    values = {name: getattr(merged, name) for name in values}
-    changes = services.diff(before, values)
-    if not changes:
-        return {}
-    services.versioned_update(
-        session,
-        action,
-        seen_version,
-        {**values, "updated_at": utcnow(), "updated_by_id": user.id},
-        user=user,
-        entity="action",
-        convention_id=action.convention_id,
+    return services.stage_action_update(
+        session, user, action_id, seen_version, values, meeting_id=meeting_id
     )
-    services.log_change(
-        session,
-        user,
-        "action",
-        action_id,
-        "update",
-        changes,
-        convention_id=action.convention_id,
-        meeting_id=meeting_id,
-    )
-    return changes
 
 
 # --- the officer's table -------------------------------------------------------------------

@@ -115,6 +115,7 @@ def versioned_update(
     user: CurrentUser,
     entity: str,
     convention_id: int | None,
+    meeting_id: int | None = None,
 ) -> None:
     """Apply `values` only if nobody saved since `seen_version`; else log and raise.
 
@@ -144,7 +145,16 @@ def versioned_update(
     ).first()
     user_values = {k: v for k, v in values.items() if k not in BOOKKEEPING}
     attempted = {k: [None, json_value(v)] for k, v in user_values.items()}
-    log_change(session, user, entity, ident, "conflict", attempted, convention_id=convention_id)
+    log_change(
+        session,
+        user,
+        entity,
+        ident,
+        "conflict",
+        attempted,
+        convention_id=convention_id,
+        meeting_id=meeting_id,
+    )
     session.commit()
     raise ConflictError(
         ConflictInfo(
@@ -277,7 +287,7 @@ def create_action(
     return action
 
 
-def update_action(
+def stage_action_update(
     session: Session,
     user: CurrentUser,
     action_id: int,
@@ -285,8 +295,14 @@ def update_action(
     change: ActionChange | Mapping[str, Any],
     *,
     meeting_id: int | None = None,
-) -> Action:
-    """Apply the fields set in `change` if the action is still at `seen_version`."""
+) -> dict[str, list[Any]]:
+    """Everything `update_action` does except the commit, for callers that add to the same
+    transaction (a meeting decision) or commit row by row (a batch).
+
+    Returns the `{field: [old, new]}` written (empty when nothing differs). On a version
+    mismatch `versioned_update` rolls back, records the refused attempt, commits that record
+    and raises `ConflictError`: call this before staging anything else.
+    """
     action = get_or_404(session, Action, action_id, "action")
     convention = get_or_404(session, Convention, action.convention_id, "convention")
     require(user.can_edit_plan(convention), "modifier cette action")
@@ -306,7 +322,7 @@ def update_action(
     _open_meeting(session, meeting_id, action.convention_id)
     changes = diff(before, values)
     if not changes:
-        return action
+        return {}
     versioned_update(
         session,
         action,
@@ -315,6 +331,7 @@ def update_action(
         user=user,
         entity="action",
         convention_id=action.convention_id,
+        meeting_id=meeting_id,
     )
     log_change(
         session,
@@ -326,8 +343,22 @@ def update_action(
         convention_id=action.convention_id,
         meeting_id=meeting_id,
     )
+    return changes
+
+
+def update_action(
+    session: Session,
+    user: CurrentUser,
+    action_id: int,
+    seen_version: int,
+    change: ActionChange | Mapping[str, Any],
+    *,
+    meeting_id: int | None = None,
+) -> Action:
+    """Apply the fields set in `change` if the action is still at `seen_version`."""
+    stage_action_update(session, user, action_id, seen_version, change, meeting_id=meeting_id)
     session.commit()
-    return action
+    return get_or_404(session, Action, action_id, "action")
 
 
 def archive_action(

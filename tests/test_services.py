@@ -213,3 +213,21 @@ def test_late_status_is_derived_not_stored(session, world, convention):
     action = world.action(convention, due_on=date(2026, 1, 31), status=ActionStatus.en_cours)
     assert "late" not in Action.model_fields
     assert action.due_on < date(2026, 11, 25)
+
+
+def test_a_refused_edit_during_a_meeting_is_logged_against_that_meeting(session, officer, action):
+    meeting = Meeting(
+        convention_id=action.convention_id, kind=MeetingKind.copil, held_on=date(2026, 11, 25)
+    )
+    session.add(meeting)
+    session.commit()
+    services.update_action(session, officer, action.id, 1, {"progress": 40}, meeting_id=meeting.id)
+    with pytest.raises(ConflictError):
+        services.update_action(
+            session, officer, action.id, 1, {"progress": 60}, meeting_id=meeting.id
+        )
+    entries = log_of(session, "action", action.id)
+    assert [(e.operation, e.meeting_id) for e in entries] == [
+        ("update", meeting.id),
+        ("conflict", meeting.id),
+    ]
