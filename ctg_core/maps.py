@@ -321,7 +321,7 @@ class TerritoryLayer(folium.MacroElement):
             var layer = L.geoJSON({{ this.features_js }}, {
                 style: function (feature) { return feature.properties.style; },
                 onEachFeature: function (feature, path) {
-                    path.bindTooltip(tooltip, {sticky: true, className: "ctg-tooltip"});
+                    path.bindTooltip(tooltip, {sticky: true, opacity: 1, className: "ctg-tooltip"});
                     path.on("mouseover", function () { path.setStyle({{ this.highlight_js }}); });
                     path.on("mouseout", function () { layer.resetStyle(path); });
                 }
@@ -336,7 +336,13 @@ class TerritoryLayer(folium.MacroElement):
                     keyboard: false
                 }).addTo(map);
             });
-            map.fitBounds({{ this.bounds_js }});
+            // The frame gets its final width after the map is drawn: fit the département to it.
+            var bounds = {{ this.bounds_js }};
+            map.fitBounds(bounds);
+            new ResizeObserver(function () {
+                map.invalidateSize();
+                map.fitBounds(bounds);
+            }).observe(map.getContainer());
             return layer;
         })({{ this._parent.get_name() }});
         {% endmacro %}
@@ -395,7 +401,7 @@ def overview_map(
         location=[(south + north) / 2, (west + east) / 2],
         zoom_start=9,
         tiles=None,
-        zoom_snap=0.25,
+        zoom_snap=0.1,
         scroll_wheel_zoom=False,
     )
     m.default_js = [("leaflet", LEAFLET_JS)]

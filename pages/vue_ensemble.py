@@ -20,7 +20,7 @@ from ctg_core import config, db, formats, maps, overview, queries, territories
 from ctg_core.models import TerritoryKind
 from ctg_core.overview import OverviewKpis, TerritoryRow
 from ui.auth import current_user
-from ui.overview_filters import sidebar_filters
+from ui.overview_filters import current_filters, sidebar_filters
 
 SELECTED_KEY = "ov_selected"
 MAP_KEY = "ov_map"
@@ -260,7 +260,8 @@ shapes = territory_shapes(departement)
 
 with db.session() as session:
     axes = queries.axes(session)
-filters = sidebar_filters(axes, territory_choices(departement))
+choices = territory_choices(departement)
+filters = current_filters(axes, choices)
 with db.session() as session:
     rows = overview.territory_rows(session, user, today, filters, departement)
     population = overview.departement_population(session, departement)
@@ -286,3 +287,4 @@ else:
         map_and_panel(rows, shapes, config.map_tiles())
 with kpi_area:
     show_kpis(overview.overview_kpis(rows, today, population))
+sidebar_filters(axes, choices, filters)

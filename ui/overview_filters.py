@@ -3,6 +3,9 @@
 The URL is the source of truth: when it changes under the page (a shared link, the back
 button, another page's link), the widgets are reset from it; when a widget changes, the URL
 follows. `OverviewFilters` (ctg_core.overview) does the parsing and the spelling.
+
+The filters are read first (`current_filters`) and drawn last (`sidebar_filters`): the
+page sends its map to the browser before the sidebar's widgets.
 """
 
 from __future__ import annotations
@@ -63,16 +66,25 @@ def _reset() -> None:
         st.session_state[key] = "" if key == KEYS["deadline"] else []
 
 
-def sidebar_filters(axes: list[AxisRef], choices: list[TerritoryChoice]) -> OverviewFilters:
-    """Draw the filters in the sidebar and return them, URL and widgets in step."""
-    axis_labels = {a.code: a.label for a in axes}
-    territory_labels = {c.code: c.label for c in choices}
+def current_filters(axes: list[AxisRef], choices: list[TerritoryChoice]) -> OverviewFilters:
+    """The filters of this run: the URL's when it changed under the page, else the widgets'.
+
+    Called before the widgets are drawn, so that the map can be sent to the browser first.
+    """
     url_filters = _from_url()
     if st.session_state.get(SYNCED_KEY) != url_filters or any(
         key not in st.session_state for key in KEYS.values()
     ):
-        _load_widgets(url_filters, list(axis_labels), set(territory_labels))
+        _load_widgets(url_filters, [a.code for a in axes], {c.code for c in choices})
+    return _from_widgets()
 
+
+def sidebar_filters(
+    axes: list[AxisRef], choices: list[TerritoryChoice], filters: OverviewFilters
+) -> None:
+    """Draw the filters in the sidebar and put `filters` in the URL."""
+    axis_labels = {a.code: a.label for a in axes}
+    territory_labels = {c.code: c.label for c in choices}
     with st.sidebar:
         st.header("Filtres", anchor=False)
         st.multiselect(
@@ -105,14 +117,11 @@ def sidebar_filters(axes: list[AxisRef], choices: list[TerritoryChoice]) -> Over
             format_func=lambda key: DEADLINE_LABELS[key],
             key=KEYS["deadline"],
         )
-        filters = _from_widgets()
         st.button(
             "Réinitialiser les filtres",
             on_click=_reset,
             disabled=filters.is_empty,
             icon=":material/filter_alt_off:",
         )
-
     _write_url(filters)
     st.session_state[SYNCED_KEY] = filters
-    return filters
