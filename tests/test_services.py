@@ -14,6 +14,8 @@ from ctg_core.models import (
     ChangeLog,
     Convention,
     ConventionPhase,
+    Meeting,
+    MeetingKind,
     PhaseChange,
     Role,
 )
