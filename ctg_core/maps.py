@@ -318,6 +318,12 @@ class TerritoryLayer(folium.MacroElement):
                 });
                 return table;
             }
+            {%- if this.context_js %}
+            L.geoJSON({{ this.context_js }}, {
+                interactive: false,
+                style: {color: "#9AA3AE", weight: 1, fill: false}
+            }).addTo(map);
+            {%- endif %}
             var layer = L.geoJSON({{ this.features_js }}, {
                 style: function (feature) { return feature.properties.style; },
                 onEachFeature: function (feature, path) {
@@ -349,10 +355,17 @@ class TerritoryLayer(folium.MacroElement):
         """
     )
 
-    def __init__(self, features_js: str, names: list[list[Any]], bounds: list[list[float]]):
+    def __init__(
+        self,
+        features_js: str,
+        names: list[list[Any]],
+        bounds: list[list[float]],
+        context_js: str = "",
+    ):
         super().__init__()
         self._name = "TerritoryLayer"
         self.features_js = features_js
+        self.context_js = context_js
         self.names_js = script_json(names)
         self.bounds_js = script_json(bounds)
         self.tooltip_labels_js = script_json(TOOLTIP_LABELS)
@@ -391,7 +404,8 @@ def overview_map(
 ) -> folium.Map:
     """The territories of `rows` (those with a shape), EPCI first and communes on top.
 
-    The view is the département's extent, whatever the rows; names label the EPCI.
+    The view is the département's extent, whatever the rows; names label the EPCI; EPCI
+    not in `rows` are drawn as bare, inert outlines.
     """
     opacity = FILL_OPACITY.get(tiles, 1.0)
     drawn = [r for r in rows if r.code in shapes.by_code]
@@ -414,10 +428,18 @@ def overview_map(
         for r in drawn
         if r.kind is TerritoryKind.epci
     ]
+    # EPCI left out by the filters stay as plain outlines, for the lie of the land.
+    shown = {r.code for r in drawn}
+    context = [
+        f'{{"type":"Feature","geometry":{s.geometry_js},"properties":{{}}}}'
+        for code, s in sorted(shapes.by_code.items())
+        if s.kind is TerritoryKind.epci and code not in shown
+    ]
     TerritoryLayer(
         f'{{"type":"FeatureCollection","features":[{features}]}}',
         names,
         [[south, west], [north, east]],
+        f'{{"type":"FeatureCollection","features":[{",".join(context)}]}}' if context else "",
     ).add_to(m)
     _number_elements(m)
     return m

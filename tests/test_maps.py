@@ -238,3 +238,18 @@ def test_the_view_covers_the_departement(shapes):
 )
 def test_short_names_on_the_map(name, label):
     assert maps.short_name(name) == label
+
+
+def test_epci_left_out_by_the_filters_stay_as_inert_outlines(shapes):
+    m = maps.overview_map([row(NANTES_METROPOLE, "Nantes Métropole")], shapes)
+    script = streamlit_folium.generate_leaflet_string(m)
+
+    assert script.count("L.geoJSON(") == 2
+    assert "interactive: false" in script
+    assert len(re.findall(r'\{"type":"Feature","geometry"', script)) == 16
+
+
+def test_with_every_epci_shown_there_is_no_outline_layer(shapes, every_epci):
+    script = streamlit_folium.generate_leaflet_string(maps.overview_map(every_epci, shapes))
+
+    assert script.count("L.geoJSON(") == 1
