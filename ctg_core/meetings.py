@@ -19,7 +19,7 @@ from typing import Annotated, Any, Self, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 from sqlmodel import Session, select
 
 from ctg_core import formats, services
@@ -46,7 +46,7 @@ from ctg_core.models import (
 )
 from ctg_core.queries import is_late
 from ctg_core.quick_updates import QuickChange, stage_action_update
-from ctg_core.validation import Text, french_errors
+from ctg_core.validation import FIELD_LABELS, Text, validated
 
 DUE_SOON_DAYS = 92
 REASONS = ("late", "vigilance", "due_soon", "changed")
@@ -57,18 +57,6 @@ REASON_LABELS = {
     "due_soon": "Échéance dans les 3 mois",
     "changed": "Modifiée depuis le dernier comité",
     MANUAL: "Ajouté à l'ordre du jour",
-}
-MEETING_LABELS = {
-    "kind": "Type de comité",
-    "held_on": "Date",
-    "place": "Lieu",
-    "attendees": "Participants",
-    "minutes": "Compte rendu",
-    "next_steps": "Prochaines étapes",
-    "next_meeting_on": "Prochaine réunion",
-    "status": "État",
-    "text": "Décision",
-    "title": "Intitulé",
 }
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -125,25 +113,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def _validated(model: type[M], data: M | Mapping[str, Any]) -> M:
-    """`validated()` with the meeting fields' French labels."""
-    if isinstance(data, model):
-        return data
-    # A cleared required widget sends None: report it as missing, not as a wrong type.
-    values = {
-        name: value
-        for name, value in dict(data).items()
-        if value is not None
-        or name not in model.model_fields
-        or not model.model_fields[name].is_required()
-    }
-    try:
-        return model.model_validate(values)
-    except ValidationError as exc:
-        errors = french_errors(exc)
-        for name, message in errors.items():
-            if name in MEETING_LABELS and message.startswith(f"{name} "):
-                errors[name] = MEETING_LABELS[name] + message[len(name) :]
-        raise ValidationFailed(errors) from None
+    return data if isinstance(data, model) else validated(model, dict(data))
 
 
 # --- small helpers -------------------------------------------------------------------------
@@ -390,7 +360,7 @@ def update_meeting(
         raise ValidationFailed({"status": "Clôturez la réunion avec « Clôturer »."})
     for name in ("kind", "held_on", "status", "attendees"):
         if name in values and values[name] is None:
-            raise ValidationFailed({name: f"{MEETING_LABELS[name]} est obligatoire."})
+            raise ValidationFailed({name: f"{FIELD_LABELS[name]} est obligatoire."})
     before = {name: getattr(meeting, name) for name in values}
     merged = {**{"held_on": meeting.held_on, "next_meeting_on": meeting.next_meeting_on}, **values}
     if merged["next_meeting_on"] and merged["next_meeting_on"] <= merged["held_on"]:

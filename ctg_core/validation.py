@@ -42,6 +42,14 @@ FIELD_LABELS: dict[str, str] = {
     "territory_id": "Territoire",
     "advisor_id": "Conseiller Caf",
     "label": "Libellé",
+    "kind": "Type de comité",
+    "held_on": "Date",
+    "place": "Lieu",
+    "attendees": "Participants",
+    "minutes": "Compte rendu",
+    "next_steps": "Prochaines étapes",
+    "next_meeting_on": "Prochaine réunion",
+    "text": "Décision",
 }
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
@@ -97,9 +105,19 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def validated(model: type[M], data: dict[str, Any]) -> M:
-    """`model.model_validate(data)`, raising `ValidationFailed` with French messages."""
+    """`model.model_validate(data)`, raising `ValidationFailed` with French messages.
+
+    A cleared widget sends None: for a required field that is reported as missing
+    ("est obligatoire"), not as a value of the wrong type.
+    """
+    fields = model.model_fields
+    values = {
+        name: value
+        for name, value in data.items()
+        if value is not None or name not in fields or not fields[name].is_required()
+    }
     try:
-        return model.model_validate(data)
+        return model.model_validate(values)
     except ValidationError as exc:
         raise ValidationFailed(french_errors(exc)) from None
 
