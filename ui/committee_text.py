@@ -4,7 +4,6 @@ through Markdown is escaped so it stays text."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,16 +12,12 @@ import streamlit as st
 
 from ctg_core import formats
 from ctg_core.errors import ConflictInfo
-from ctg_core.models import ActionStatus
 from ctg_core.validation import FIELD_LABELS
+from ui.plain_text import md as md  # re-exported for the committee views
+from ui.plan_labels import LATE_TEXT as LATE_TEXT
+from ui.plan_labels import STATUS_SYMBOLS as STATUS_SYMBOLS
+from ui.plan_labels import status_text
 
-STATUS_SYMBOLS: dict[ActionStatus, str] = {
-    ActionStatus.a_venir: "○",
-    ActionStatus.en_cours: "◐",
-    ActionStatus.realisee: "✓",
-    ActionStatus.suspendue: "‖",
-    ActionStatus.abandonnee: "✕",
-}
 REASON_SYMBOLS = {
     "late": "⚠",
     "vigilance": "⚑",
@@ -30,25 +25,8 @@ REASON_SYMBOLS = {
     "changed": "✎",
     "manual": "＋",
 }
-LATE_TEXT = "⚠ En retard"
 PARIS = ZoneInfo("Europe/Paris")
 _FLASH_KEY = "committee_flash"
-# Markdown and Streamlit's own extensions (:icons:, $maths$, :color[text]).
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:=])")
-
-
-def md(text: object) -> str:
-    """User text escaped for `st.markdown`; line breaks kept."""
-    lines = str(text).splitlines() or [""]
-    return "  \n".join(_MARKDOWN_SPECIALS.sub(r"\\\1", line) for line in lines)
-
-
-def status_text(status: ActionStatus | str | None) -> str:
-    """« ◐ En cours »."""
-    if status is None or status == "":
-        return ""
-    value = ActionStatus(status)
-    return f"{STATUS_SYMBOLS[value]} {value.label}"
 
 
 def value_text(field: str, value: Any) -> str:

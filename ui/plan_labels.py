@@ -17,7 +17,9 @@ VIGILANCE_TEXT = "⚑ Vigilance"
 NO_LEAD_TEXT = "(sans pilote)"
 
 
-def status_text(status: ActionStatus | str) -> str:
-    """« ◐ En cours »."""
+def status_text(status: ActionStatus | str | None) -> str:
+    """« ◐ En cours » (empty for no status)."""
+    if status is None or status == "":
+        return ""
     value = ActionStatus(status)
     return f"{STATUS_SYMBOLS[value]} {value.label}"
