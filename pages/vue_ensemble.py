@@ -228,14 +228,16 @@ def territory_table(rows: list[TerritoryRow]) -> None:
     st.dataframe(
         frame.style.format({"Population": formats.number, "En retard": formats.number}, na_rep=""),
         hide_index=True,
+        placeholder="—",
         key=TABLE_KEY,
         on_select=select_from_table,
         selection_mode="single-row",
         column_config={
-            "Territoire": st.column_config.TextColumn(pinned=True),
+            "Territoire": st.column_config.TextColumn(width=230),
             "Population": st.column_config.NumberColumn(help="Population municipale (INSEE)"),
             "Signée le": st.column_config.DateColumn(format="DD/MM/YYYY"),
-            "Fin": st.column_config.DateColumn("Fin de la convention", format="DD/MM/YYYY"),
+            "Fin": st.column_config.DateColumn(format="DD/MM/YYYY", help="Fin de la convention"),
+            "Chargé de coopération": st.column_config.TextColumn(width=150),
             "Réalisées": st.column_config.ProgressColumn(
                 "Actions réalisées",
                 min_value=0,
@@ -243,9 +245,9 @@ def territory_table(rows: list[TerritoryRow]) -> None:
                 format="%d %%",
                 help="Actions réalisées sur les actions prévues (hors abandonnées).",
             ),
-            "En retard": st.column_config.NumberColumn("Actions en retard"),
+            "En retard": st.column_config.NumberColumn(help="Actions en retard"),
             "Renouvellement": st.column_config.TextColumn(
-                "Renouvellement du poste", help="Convention annuelle du poste de l'année"
+                "Poste", help="Renouvellement de la convention annuelle du poste de l'année"
             ),
         },
     )
