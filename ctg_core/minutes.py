@@ -24,7 +24,7 @@ from docx.shared import Pt
 from fpdf import FPDF
 from sqlmodel import Session
 
-from ctg_core import config, formats, meetings
+from ctg_core import config, formats, meeting_queries
 from ctg_core.auth import CurrentUser
 from ctg_core.models import ActionStatus
 
@@ -87,7 +87,7 @@ def _percent(value: int | None) -> str:
     return "—" if value is None else f"{value} %"
 
 
-def update_lines(evolution: meetings.Evolution) -> list[str]:
+def update_lines(evolution: meeting_queries.Evolution) -> list[str]:
     """The changes of one action as French sentences, old → new."""
     lines = []
     if evolution.status_after is not None:
@@ -115,9 +115,9 @@ def build_minutes(
     fictitious: bool = False,
 ) -> Minutes:
     """Gather everything the compte rendu says about a meeting (the user must read it)."""
-    detail = meetings.meeting_detail(session, user, meeting_id)
-    items = meetings.agenda(session, user, meeting_id, today)
-    updates = meetings.updates_during(session, user, meeting_id)
+    detail = meeting_queries.meeting_detail(session, user, meeting_id)
+    items = meeting_queries.agenda(session, user, meeting_id, today)
+    updates = meeting_queries.updates_during(session, user, meeting_id)
     return Minutes(
         title=detail.title,
         convention=detail.convention_title,

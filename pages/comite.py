@@ -7,7 +7,7 @@ from datetime import date
 
 import streamlit as st
 
-from ctg_core import db, meetings, queries
+from ctg_core import db, meeting_queries, meetings, queries
 from ctg_core.errors import CtgError
 from ctg_core.models import ConventionPhase, MeetingKind, MeetingStatus
 from ui import agenda_view, minutes_view, presentation_view
@@ -58,8 +58,8 @@ st.query_params["convention"] = str(convention_id)
 
 with db.session() as session:
     header = queries.convention_header(session, user, convention_id)
-    rows = meetings.meetings_of(session, user, convention_id)
-    suggestions = meetings.attendee_suggestions(session, user, convention_id)
+    rows = meeting_queries.meetings_of(session, user, convention_id)
+    suggestions = meeting_queries.attendee_suggestions(session, user, convention_id)
     fictitious = queries.holds_demo_data(session)
 
 # --- creating a meeting -------------------------------------------------------------------
@@ -142,7 +142,7 @@ meeting_id = pick_meeting.selectbox(
 st.query_params["reunion"] = str(meeting_id)
 
 with db.session() as session:
-    detail = meetings.meeting_detail(session, user, meeting_id)
+    detail = meeting_queries.meeting_detail(session, user, meeting_id)
 
 default_mode = "minutes" if detail.status is MeetingStatus.closed else "prepare"
 if st.session_state.get("comite-mode-for") != meeting_id:

@@ -147,7 +147,7 @@ def bench_service(officer, meeting_id: int, ids: list[int], saves: int) -> None:
 def bench_pages(officer, meeting_id: int, convention_id: int, bare_script: Path, runs: int) -> None:  # type: ignore[no-untyped-def]
     from streamlit.testing.v1 import AppTest
 
-    from ctg_core import db, meetings
+    from ctg_core import db, meeting_queries
     from ui.presentation_view import point_key
 
     def check(at: AppTest) -> AppTest:
@@ -171,7 +171,7 @@ def bench_pages(officer, meeting_id: int, convention_id: int, bare_script: Path,
         comite.session_state[point_key(meeting_id)] = 0
         check(comite.run())
         with db.session() as session:
-            return meetings.agenda(session, officer, meeting_id, date.today())[0]
+            return meeting_queries.agenda(session, officer, meeting_id, date.today())[0]
 
     def save() -> float:
         item = first_point()

@@ -16,7 +16,7 @@ from sqlmodel import select
 from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 from streamlit.testing.v1 import AppTest
 
-from ctg_core import db, meetings, services
+from ctg_core import db, meeting_queries, meetings, services
 from ctg_core.models import (
     Action,
     ActionStatus,
@@ -146,7 +146,7 @@ def test_an_invalid_meeting_is_refused_in_french(officer, plan):
 
 def test_the_facilitator_moves_a_point_down(app_world, officer, meeting):
     at = page(officer, convention=meeting.convention_id, reunion=meeting.id)
-    first = meetings.agenda(app_world.session, officer, meeting.id, TODAY)[0]
+    first = meeting_queries.agenda(app_world.session, officer, meeting.id, TODAY)[0]
     at.button(key=f"agenda-down-{first.item_id}").click()
     no_exception(at.run())
     assert agenda_on_screen(at) == ["EJ-01", "PE-01", "EJ-02"]
@@ -326,5 +326,5 @@ def test_a_free_point_takes_a_decision_and_is_marked_reviewed(app_world, officer
         meeting.id,
     )
     with db.session() as fresh:
-        assert meetings.agenda(fresh, officer, meeting.id, TODAY)[3].reviewed
+        assert meeting_queries.agenda(fresh, officer, meeting.id, TODAY)[3].reviewed
     assert "décision enregistrée" in at.toast[0].value

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlmodel import select
 
-from ctg_core import indicators, meetings, services, trend_charts
+from ctg_core import indicators, meeting_queries, meetings, services, trend_charts
 from ctg_core.errors import ConflictError, PermissionDenied, ValidationFailed
 from ctg_core.models import (
     Action,
@@ -51,7 +51,9 @@ def close(session, user, meeting):
 
 
 def agenda_codes(session, user, meeting):
-    return [(row.code, row.reasons) for row in meetings.agenda(session, user, meeting.id, TODAY)]
+    return [
+        (row.code, row.reasons) for row in meeting_queries.agenda(session, user, meeting.id, TODAY)
+    ]
 
 
 @pytest.fixture
@@ -128,7 +130,7 @@ def test_an_agenda_for_a_meeting_ahead_is_judged_at_its_date(session, officer, c
 def test_facilitator_reorders_adds_and_removes_points(session, officer, plan, convention):
     convention_id = plan["PE-01"].convention_id
     meeting = copil(session, officer, convention)
-    rows = meetings.agenda(session, officer, meeting.id, TODAY)
+    rows = meeting_queries.agenda(session, officer, meeting.id, TODAY)
 
     meetings.move_agenda_item(session, officer, rows[1].item_id, -1)  # PE-01 up
     meetings.move_agenda_item(session, officer, rows[0].item_id, +5)  # AVS-01 to the end
@@ -136,7 +138,7 @@ def test_facilitator_reorders_adds_and_removes_points(session, officer, plan, co
     meetings.add_agenda_item(session, officer, meeting.id, title="  Questions   diverses ")
     meetings.remove_agenda_item(session, officer, rows[2].item_id)  # EJ-01
 
-    after = meetings.agenda(session, officer, meeting.id, TODAY)
+    after = meeting_queries.agenda(session, officer, meeting.id, TODAY)
     assert [(r.code or r.title) for r in after] == [
         "PE-01",
         "EJ-02",
@@ -211,7 +213,7 @@ def test_quick_update_saves_links_to_the_meeting_and_records_the_decision_in_one
         )
     ).one()
     assert item.reviewed_at is not None
-    updates = meetings.updates_during(session, officer, meeting.id)
+    updates = meeting_queries.updates_during(session, officer, meeting.id)
     assert [(u.code, u.progress_before, u.progress_after) for u in updates] == [("PE-01", 20, 60)]
 
 
@@ -257,15 +259,15 @@ def test_committee_members_read_but_cannot_run_a_meeting(session, world, officer
     convention = convention
     member = world.user(Role.committee, territories=[world.territory()])
     meeting = copil(session, officer, convention)
-    assert meetings.meeting_detail(session, member, meeting.id).can_run is False
-    assert len(meetings.agenda(session, member, meeting.id, TODAY)) == 6
+    assert meeting_queries.meeting_detail(session, member, meeting.id).can_run is False
+    assert len(meeting_queries.agenda(session, member, meeting.id, TODAY)) == 6
     with pytest.raises(PermissionDenied):
         copil(session, member, convention)
     with pytest.raises(PermissionDenied):
         meetings.quick_update(session, member, meeting.id, plan["PE-01"].id, 1, {"progress": 90})
     stranger = world.user(Role.committee, territories=[world.territory(CARENE)])
     with pytest.raises(PermissionDenied):
-        meetings.meeting_detail(session, stranger, meeting.id)
+        meeting_queries.meeting_detail(session, stranger, meeting.id)
 
 
 def test_meeting_input_is_validated_in_french(session, officer, convention):
@@ -300,7 +302,7 @@ def test_closing_freezes_the_plan_and_a_later_view_compares_with_it(
     snaps = session.exec(select(PlanSnapshot).where(PlanSnapshot.meeting_id == meeting.id)).all()
     assert sorted((s.action_id, s.progress) for s in snaps) == [(first.id, 20), (second.id, 50)]
 
-    frame = meetings.compare_with_snapshot(session, officer, convention.id).set_index("code")
+    frame = meeting_queries.compare_with_snapshot(session, officer, convention.id).set_index("code")
     assert frame.attrs["meeting"].id == meeting.id
     assert frame.loc["PE-01", ["progress_then", "progress_now", "progress_delta"]].tolist() == [
         20,
@@ -353,7 +355,7 @@ def test_changes_since_the_previous_committee_show_old_new_and_who(
     )
     meeting = copil(session, officer, convention)
 
-    [evolution] = meetings.changes_since_previous(session, officer, meeting.id)
+    [evolution] = meeting_queries.changes_since_previous(session, officer, meeting.id)
     assert (evolution.code, evolution.progress_before, evolution.progress_after) == (
         "PE-01",
         20,
@@ -365,8 +367,11 @@ def test_changes_since_the_previous_committee_show_old_new_and_who(
     )
     assert evolution.comments == ["Go"]
     assert evolution.people == ["Nadia Officier", "Yann Collègue"]
-    history = meetings.action_history_since(
-        session, officer, action.id, meetings.meeting_detail(session, officer, meeting.id).since
+    history = meeting_queries.action_history_since(
+        session,
+        officer,
+        action.id,
+        meeting_queries.meeting_detail(session, officer, meeting.id).since,
     )
     assert [h.user_name for h in history] == ["Yann Collègue", "Nadia Officier"]
 
@@ -382,7 +387,7 @@ def test_decisions_are_recorded_against_the_meeting_and_optionally_an_action(
         meetings.record_decision(session, officer, meeting.id, "   ")
     assert raised.value.errors == {"text": "Décision ne peut pas être vide."}
 
-    detail = meetings.meeting_detail(session, officer, meeting.id)
+    detail = meeting_queries.meeting_detail(session, officer, meeting.id)
     assert [(d.text, d.action_code) for d in detail.decisions] == [
         ("Valider le calendrier", ""),
         ("Relancer", "PE-01"),
@@ -474,8 +479,8 @@ def test_now_can_be_compared_with_the_last_copil_even_after_a_cotech(
     close(session, officer, cotech)
     services.update_action(session, officer, action.id, 2, {"progress": 60})
 
-    last = meetings.compare_with_snapshot(session, officer, convention.id)
-    at_copil = meetings.compare_with_snapshot(
+    last = meeting_queries.compare_with_snapshot(session, officer, convention.id)
+    at_copil = meeting_queries.compare_with_snapshot(
         session, officer, convention.id, kind=MeetingKind.copil
     )
     assert last.attrs["meeting"].id == cotech.id

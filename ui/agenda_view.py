@@ -10,10 +10,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ctg_core import db, formats, meetings
+from ctg_core import db, formats, meeting_queries, meetings
 from ctg_core.auth import CurrentUser
 from ctg_core.errors import CtgError
-from ctg_core.meetings import MeetingDetail
+from ctg_core.meeting_queries import MeetingDetail
 from ui.committee_text import REASON_SYMBOLS, flash, md, status_text
 from ui.feedback import show_error
 
@@ -47,9 +47,9 @@ def reasons_text(reasons: tuple[str, ...]) -> str:
 
 def show(user: CurrentUser, detail: MeetingDetail, today: date) -> None:
     with db.session() as session:
-        items = meetings.agenda(session, user, detail.id, today)
-        actions = meetings.convention_actions(session, user, detail.convention_id)
-        changes = meetings.changes_since_previous(session, user, detail.id)
+        items = meeting_queries.agenda(session, user, detail.id, today)
+        actions = meeting_queries.convention_actions(session, user, detail.convention_id)
+        changes = meeting_queries.changes_since_previous(session, user, detail.id)
     error = st.session_state.pop(ERROR_KEY, None)
     if error is not None:
         show_error(error)
@@ -85,7 +85,7 @@ def show(user: CurrentUser, detail: MeetingDetail, today: date) -> None:
 
 
 def _agenda_row(
-    user: CurrentUser, item: meetings.AgendaRow, n: int, total: int, can_run: bool
+    user: CurrentUser, item: meeting_queries.AgendaRow, n: int, total: int, can_run: bool
 ) -> None:
     with st.container(border=True):
         cols = st.columns(
@@ -138,7 +138,7 @@ def _agenda_row(
 def _add_point(
     user: CurrentUser,
     detail: MeetingDetail,
-    items: list[meetings.AgendaRow],
+    items: list[meeting_queries.AgendaRow],
     actions: list[tuple],
 ) -> None:
     listed = {i.action_id for i in items}
@@ -167,7 +167,7 @@ def _add_point(
             st.rerun()
 
 
-def _changes_since(detail: MeetingDetail, changes: list[meetings.Evolution]) -> None:
+def _changes_since(detail: MeetingDetail, changes: list[meeting_queries.Evolution]) -> None:
     since = f" ({detail.previous_label})" if detail.previous_label else ""
     with st.expander(f"Ce qui a changé depuis le dernier comité{since}", icon=":material/update:"):
         if detail.previous_id is None:
@@ -179,7 +179,7 @@ def _changes_since(detail: MeetingDetail, changes: list[meetings.Evolution]) -> 
         st.dataframe(evolution_frame(changes), hide_index=True, width="stretch")
 
 
-def evolution_frame(changes: list[meetings.Evolution]) -> pd.DataFrame:
+def evolution_frame(changes: list[meeting_queries.Evolution]) -> pd.DataFrame:
     def arrow(before: Any, after: Any, fmt: Callable[[Any], str]) -> str:
         return "" if after is None else f"{fmt(before)} → {fmt(after)}"
 
@@ -201,7 +201,7 @@ def evolution_frame(changes: list[meetings.Evolution]) -> pd.DataFrame:
 def _snapshot_comparison(user: CurrentUser, detail: MeetingDetail) -> None:
     with st.expander("Le plan maintenant et au dernier comité clôturé", icon=":material/compare:"):
         with db.session() as session:
-            closed = meetings.closed_meetings(session, user, detail.convention_id)
+            closed = meeting_queries.closed_meetings(session, user, detail.convention_id)
         if not closed:
             st.caption("Aucun comité clôturé : la comparaison sera possible après une clôture.")
             return
@@ -213,7 +213,9 @@ def _snapshot_comparison(user: CurrentUser, detail: MeetingDetail) -> None:
             key=f"snapshot-{detail.id}",
         )
         with db.session() as session:
-            frame = meetings.compare_with_snapshot(session, user, detail.convention_id, chosen)
+            frame = meeting_queries.compare_with_snapshot(
+                session, user, detail.convention_id, chosen
+            )
         st.dataframe(snapshot_frame(frame), hide_index=True, width="stretch")
 
 

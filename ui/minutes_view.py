@@ -7,10 +7,10 @@ from datetime import date, datetime
 
 import streamlit as st
 
-from ctg_core import db, formats, meetings, minutes
+from ctg_core import db, formats, meeting_queries, meetings, minutes
 from ctg_core.auth import CurrentUser
 from ctg_core.errors import CtgError
-from ctg_core.meetings import MeetingDetail
+from ctg_core.meeting_queries import MeetingDetail
 from ctg_core.models import MeetingStatus
 from ui.agenda_view import evolution_frame
 from ui.committee_text import PARIS, flash, local, md
@@ -26,9 +26,9 @@ def documents_key(meeting_id: int) -> str:
 
 def show(user: CurrentUser, detail: MeetingDetail, today: date, *, fictitious: bool) -> None:
     with db.session() as session:
-        updates = meetings.updates_during(session, user, detail.id)
-        changes = meetings.changes_since_previous(session, user, detail.id)
-        actions = meetings.convention_actions(session, user, detail.convention_id)
+        updates = meeting_queries.updates_during(session, user, detail.id)
+        changes = meeting_queries.changes_since_previous(session, user, detail.id)
+        actions = meeting_queries.convention_actions(session, user, detail.convention_id)
 
     st.subheader("Participants")
     st.markdown(", ".join(md(a) for a in detail.attendees) or "Aucun participant renseigné.")

@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from ctg_core import db, formats, indicators, meetings, trend_charts
+from ctg_core import db, formats, indicators, meeting_queries, meetings, trend_charts
 from ctg_core.auth import CurrentUser
 from ctg_core.errors import ConflictError, CtgError
 from ctg_core.models import ActionStatus
@@ -46,8 +46,8 @@ def _same(a: Any, b: Any) -> bool:
 def show(user: CurrentUser, meeting_id: int, today: date) -> None:
     show_flash()
     with db.session() as session:
-        detail = meetings.meeting_detail(session, user, meeting_id)
-        items = meetings.agenda(session, user, meeting_id, today)
+        detail = meeting_queries.meeting_detail(session, user, meeting_id)
+        items = meeting_queries.agenda(session, user, meeting_id, today)
     if not items:
         st.info("L'ordre du jour est vide : ajoutez des points en mode Préparer.")
         return
@@ -106,8 +106,8 @@ def show(user: CurrentUser, meeting_id: int, today: date) -> None:
 
 def _action_point(
     user: CurrentUser,
-    detail: meetings.MeetingDetail,
-    item: meetings.AgendaRow,
+    detail: meeting_queries.MeetingDetail,
+    item: meeting_queries.AgendaRow,
     index: int,
     total: int,
 ) -> None:
@@ -168,9 +168,9 @@ def _indicators(user: CurrentUser, action_id: int) -> None:
         st.caption(md(trend_charts.describe(series)))
 
 
-def _history(user: CurrentUser, action_id: int, detail: meetings.MeetingDetail) -> None:
+def _history(user: CurrentUser, action_id: int, detail: meeting_queries.MeetingDetail) -> None:
     with db.session() as session:
-        lines = meetings.action_history_since(session, user, action_id, detail.since)
+        lines = meeting_queries.action_history_since(session, user, action_id, detail.since)
     since = f"depuis le {detail.previous_label}" if detail.previous_label else "historique"
     st.markdown(f"### Évolution ({md(since)})")
     shown = [h for h in lines if h.operation in {"update", "create", "archive"}]
@@ -194,8 +194,8 @@ def _history(user: CurrentUser, action_id: int, detail: meetings.MeetingDetail) 
 
 def _quick_form(
     user: CurrentUser,
-    detail: meetings.MeetingDetail,
-    item: meetings.AgendaRow,
+    detail: meeting_queries.MeetingDetail,
+    item: meeting_queries.AgendaRow,
     index: int,
     total: int,
 ) -> None:
@@ -267,7 +267,7 @@ def _quick_form(
 def _save(
     user: CurrentUser,
     meeting_id: int,
-    item: meetings.AgendaRow,
+    item: meeting_queries.AgendaRow,
     base: str,
     stored: dict[str, Any],
     index: int,
@@ -314,8 +314,8 @@ def _save(
 
 def _free_point(
     user: CurrentUser,
-    detail: meetings.MeetingDetail,
-    item: meetings.AgendaRow,
+    detail: meeting_queries.MeetingDetail,
+    item: meeting_queries.AgendaRow,
     index: int,
     total: int,
 ) -> None:
@@ -340,7 +340,7 @@ def _free_point(
 def _save_free(
     user: CurrentUser,
     meeting_id: int,
-    item: meetings.AgendaRow,
+    item: meeting_queries.AgendaRow,
     base: str,
     index: int,
     total: int,
