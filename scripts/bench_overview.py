@@ -6,7 +6,8 @@ Usage: python scripts/bench_overview.py [--runs 15] [--browser-runs 9] [--no-bro
    demo data) against a page holding one title. Target: ≤ 1.5×.
 2. Browser (Debian's Chromium, every request outside 127.0.0.1 aborted): time from navigation
    to the EPCI polygons drawn, against the bare page's first contentful paint and against its
-   title being visible. Target: ≤ 1.5× the first paint.
+   title being visible. Target: ≤ 1.5× the first paint. A page holding only a folium map of
+   17 squares is measured too, as the floor the real page can hope for.
 
 Runs alternate between the two pages; medians are printed. Prints figures, asserts nothing.
 """
@@ -21,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -28,6 +30,21 @@ sys.path.insert(0, str(ROOT))
 from tests.streamlit_server import prepare_demo_database, running_app  # noqa: E402
 
 BARE_PAGE = 'import streamlit as st\n\nst.title("Vue d\'ensemble")\n'
+# Reference point: a page holding nothing but a folium map of 17 squares (same offline Leaflet).
+MINIMAL_MAP_PAGE = """import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+st.title("Carte minimale")
+m = folium.Map(location=[47.3, -1.7], zoom_start=8, tiles=None)
+m.default_js = [("leaflet", "/app/static/leaflet/leaflet.js")]
+m.default_css = [("leaflet_css", "/app/static/leaflet/leaflet.css")]
+for i in range(17):
+    x, y = -2.4 + (i % 6) * 0.25, 47.0 + (i // 6) * 0.25
+    square = [[x, y], [x + 0.2, y], [x + 0.2, y + 0.2], [x, y + 0.2], [x, y]]
+    folium.GeoJson({"type": "Polygon", "coordinates": [square]}).add_to(m)
+st_folium(m, key="carte", height=520, returned_objects=[])
+"""
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -95,8 +112,6 @@ def bench_apptest(database_url: str, bare_script: Path, runs: int) -> None:
 
 
 def _block_outside(context, aborted: list[str]) -> None:  # type: ignore[no-untyped-def]
-    from urllib.parse import urlparse
-
     def handle(route) -> None:  # type: ignore[no-untyped-def]
         host = urlparse(route.request.url).hostname
         if host in {"127.0.0.1", "localhost"}:
@@ -108,12 +123,13 @@ def _block_outside(context, aborted: list[str]) -> None:  # type: ignore[no-unty
     context.route("**/*", handle)
 
 
-def bench_browser(database_url: str, bare_script: Path, runs: int) -> None:
+def bench_browser(database_url: str, bare_script: Path, minimal_script: Path, runs: int) -> None:
     from playwright.sync_api import sync_playwright
 
     with (
         running_app(database_url) as app,
         running_app(database_url, script=bare_script) as bare_app,
+        running_app(database_url, script=minimal_script) as minimal_app,
         sync_playwright() as p,
     ):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -134,10 +150,10 @@ def bench_browser(database_url: str, bare_script: Path, runs: int) -> None:
             context.close()
             return title, paint / 1000
 
-        def overview() -> float:
+        def polygons_drawn(url: str) -> float:
             context, page = fresh_page()
             start = time.perf_counter()
-            page.goto(app.url, wait_until="commit")
+            page.goto(url, wait_until="commit")
             polygons = page.frame_locator('iframe[title*="st_folium"]').locator(
                 "path.leaflet-interactive"
             )
@@ -148,22 +164,26 @@ def bench_browser(database_url: str, bare_script: Path, runs: int) -> None:
 
         for _ in range(2):  # the servers' first runs import and cache
             bare()
-            overview()
-        titles, paints, maps = [], [], []
+            polygons_drawn(app.url)
+            polygons_drawn(minimal_app.url)
+        titles, paints, maps, minimal = [], [], [], []
         for _ in range(runs):
             title, paint = bare()
             titles.append(title)
             paints.append(paint)
-            maps.append(overview())
+            maps.append(polygons_drawn(app.url))
+            minimal.append(polygons_drawn(minimal_app.url))
         browser.close()
 
-    t, f, m = median_ms(titles), median_ms(paints), median_ms(maps)
+    t, f, m, r = median_ms(titles), median_ms(paints), median_ms(maps), median_ms(minimal)
     print(f"Chromium hors ligne (médiane de {runs}, {os.cpu_count()} cœurs) :")
     print(f"  page nue : premier affichage {f:.0f} ms, titre visible {t:.0f} ms")
     print(f"  vue d'ensemble : polygones visibles {m:.0f} ms")
     print(f"  ratio navigateur : {m / f:.2f}× le premier affichage (cible ≤ 1,5×)")
     print(f"                     {m / t:.2f}× le titre visible de la page nue")
-    print(f"  requêtes extérieures bloquées : {len(aborted)}")
+    print(f"  repère, carte minimale de 17 carrés : {r:.0f} ms, {r / f:.2f}× le premier affichage")
+    blocked = sorted({urlparse(url).hostname or url for url in aborted})
+    print(f"  requêtes extérieures bloquées : {len(aborted)} ({', '.join(blocked) or 'aucune'})")
 
 
 def main() -> None:
@@ -175,11 +195,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-overview-") as folder:
         bare_script = Path(folder) / "bare.py"
         bare_script.write_text(BARE_PAGE, encoding="utf-8")
+        minimal_script = Path(folder) / "minimal_map.py"
+        minimal_script.write_text(MINIMAL_MAP_PAGE, encoding="utf-8")
+        (Path(folder) / "static").symlink_to(ROOT / "static")  # /app/static/leaflet/
         print("Préparation de la base de démonstration (Loire-Atlantique)…", flush=True)
         database_url = prepare_demo_database(Path(folder) / "ctg.db")
         bench_apptest(database_url, bare_script, args.runs)
         if not args.no_browser:
-            bench_browser(database_url, bare_script, args.browser_runs)
+            bench_browser(database_url, bare_script, minimal_script, args.browser_runs)
 
 
 if __name__ == "__main__":
