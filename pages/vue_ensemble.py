@@ -8,7 +8,6 @@ the same summary with the same link to the convention.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from datetime import date
 
@@ -21,6 +20,7 @@ from ctg_core.models import TerritoryKind
 from ctg_core.overview import OverviewKpis, TerritoryRow
 from ui.auth import current_user
 from ui.overview_filters import current_filters, sidebar_filters
+from ui.plain_text import md
 
 SELECTED_KEY = "ov_selected"
 MAP_KEY = "ov_map"
@@ -44,11 +44,6 @@ def territory_choices(departement: str) -> list[overview.TerritoryChoice]:
         return overview.territory_choices(session, departement)
 
 
-def plain(text: str) -> str:
-    """User text shown literally in Markdown: every Markdown/HTML sign is escaped."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~&])", r"\\\1", text)
-
-
 def signed(delta: int) -> str:
     return ("+" if delta > 0 else "-") + formats.number(abs(delta))
 
@@ -68,7 +63,7 @@ def select_from_table() -> None:
         st.session_state[SELECTED_KEY] = codes[rows[0]]
 
 
-def show_kpis(kpis: OverviewKpis) -> None:
+def show_kpis(kpis: OverviewKpis, today: date) -> None:
     since = "en 12 mois"
 
     def metric(label: str, value: str, figure: overview.Figure, colour: str = "normal", **kw):  # type: ignore[no-untyped-def]
@@ -135,7 +130,7 @@ def show_kpis(kpis: OverviewKpis) -> None:
             kpis.renewals_pending,
             "inverse",
             help="Postes de chargé de coopération dont la convention annuelle "
-            f"{date.today().year} n'est pas encore signée.",
+            f"{today.year} n'est pas encore signée.",
         )
 
 
@@ -149,13 +144,13 @@ def show_panel(row: TerritoryRow | None) -> None:
             )
             return
         kind = "EPCI" if row.kind is TerritoryKind.epci else "Commune"
-        st.markdown(f"**{plain(row.name)}**  \n{kind} · {formats.number(row.population)} hab.")
+        st.markdown(f"**{md(row.name)}**  \n{kind} · {formats.number(row.population)} hab.")
         if row.convention_id is None:
             st.markdown("Phase : **Aucune CTG**")
             return
         lines = [
-            f"Phase : **{plain(row.phase_label)}**",
-            f"Convention : {plain(row.convention_title)}",
+            f"Phase : **{md(row.phase_label)}**",
+            f"Convention : {md(row.convention_title)}",
         ]
         if row.signed_on:
             lines.append(f"Signée le {formats.day(row.signed_on)}")
@@ -163,9 +158,9 @@ def show_panel(row: TerritoryRow | None) -> None:
             lines.append(
                 f"Période : {formats.day(row.starts_on) or '…'} → {formats.day(row.ends_on) or '…'}"
             )
-        lines.append(f"Chargé de coopération : {plain(row.officer_name) or '—'}")
+        lines.append(f"Chargé de coopération : {md(row.officer_name) or '—'}")
         if row.advisor_name:
-            lines.append(f"Conseiller Caf : {plain(row.advisor_name)}")
+            lines.append(f"Conseiller Caf : {md(row.advisor_name)}")
         planned = row.actions - row.actions_abandoned
         if planned:
             lines.append(
@@ -288,5 +283,5 @@ else:
     with map_tab:
         map_and_panel(rows, shapes, config.map_tiles())
 with kpi_area:
-    show_kpis(overview.overview_kpis(rows, today, population))
+    show_kpis(overview.overview_kpis(rows, today, population), today)
 sidebar_filters(axes, choices, filters)

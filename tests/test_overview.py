@@ -25,6 +25,7 @@ from ctg_core.models import (
 from ctg_core.overview import OverviewFilters
 from ctg_core.territories import epci_layer_path, read_layer
 from tests.factories import CARENE, NANTES_METROPOLE, World
+from ui.plain_text import md
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 25)  # twelve months earlier: 25/11/2025
@@ -509,7 +510,7 @@ def test_the_selected_territory_summary_links_to_its_convention_and_shows_text_a
     assert link.proto.page.endswith("convention")
     assert link.proto.query_string == f"convention={page_world['nm'].id}"
     summary = next(m.value for m in at.markdown if "Convention :" in m.value)
-    assert "\\<img src=x onerror=alert\\(1\\)\\>" in summary
+    assert md(XSS) in summary
     assert XSS not in summary
 
 
