@@ -31,7 +31,8 @@ SYNCED_KEY = "ov_filters_synced"
 
 
 def _from_url() -> OverviewFilters:
-    return OverviewFilters.from_query_params(st.query_params.to_dict())
+    params = {key: st.query_params.get_all(key) for key in OverviewFilters.QUERY_KEYS}
+    return OverviewFilters.from_query_params(params)
 
 
 def _from_widgets() -> OverviewFilters:
