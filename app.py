@@ -1,12 +1,14 @@
 """CTG Pilotage — entry point: page config, sign-in, and the explicit list of pages."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui.auth import sign_in
 
 st.set_page_config(
     page_title="CTG Pilotage",
-    page_icon=":material/hub:",
+    page_icon=str(Path(__file__).parent / "static" / "favicon.png"),  # no request leaves the app
     layout="wide",
     initial_sidebar_state="expanded",
 )

@@ -26,6 +26,14 @@ from ctg_core import bootstrap, db
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT_S = 60
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 @dataclass(frozen=True)
@@ -136,3 +144,19 @@ def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
     with running_app(url, log_path=folder / "streamlit.log") as server:
         yield server
     db.engine_for(url).dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (no browser download is possible here)."""
+    if not CHROMIUM.exists():
+        reason = f"Chromium introuvable ({CHROMIUM}) : `make test` l'installe."
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason + " Les tests navigateur sont obligatoires en CI.")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

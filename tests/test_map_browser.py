@@ -7,9 +7,7 @@ shows the payload as text and runs nothing.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -18,38 +16,15 @@ from sqlmodel import Session, select
 from ctg_core import db, maps
 from ctg_core.models import Convention, CooperationPost, Territory
 from ctg_core.territories import commune_layer_path, epci_layer_path, read_layer
-from tests.streamlit_server import Server, streamlit_server  # noqa: F401  (fixture)
+from tests.streamlit_server import Server, browser, streamlit_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 TIMEOUT_MS = 60_000
 XSS = "<img src=x onerror=alert(1)>"
 NANTES_METROPOLE = "244400404"
 CARENE = "244400644"
 MAP_FRAME = 'iframe[title*="st_folium"]'
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        reason = f"Chromium introuvable ({CHROMIUM}) : `make test` l'installe."
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason + " Les tests navigateur sont obligatoires en CI.")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +62,9 @@ def label_points() -> dict[str, tuple[float, float]]:
 class Visit:
     """One page in a fresh browser context: outside requests aborted and recorded."""
 
-    def __init__(self, browser, server: Server):  # type: ignore[no-untyped-def]
+    def __init__(self, chromium, server: Server):  # type: ignore[no-untyped-def]
         self.server = server
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.context = chromium.new_context(viewport={"width": 1400, "height": 1000})
         self.aborted: list[tuple[str, str]] = []  # (url, frame url)
         self.dialogs: list[str] = []
         self.context.route("**/*", self._route)

@@ -1,0 +1,66 @@
+"""Pages opened in Debian's Chromium the way people open them: by a shared link, offline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import pytest
+from sqlmodel import Session, select
+
+from ctg_core import db
+from ctg_core.models import Convention
+from tests.streamlit_server import Server, browser, streamlit_server  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.browser
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def page(browser, streamlit_server: Server) -> Iterator[object]:  # noqa: F811
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+    context.outside = []  # type: ignore[attr-defined]
+
+    def route(request_route) -> None:  # type: ignore[no-untyped-def]
+        if urlparse(request_route.request.url).hostname in {"127.0.0.1", "localhost"}:
+            request_route.continue_()
+        else:
+            context.outside.append(request_route.request.url)  # type: ignore[attr-defined]
+            request_route.abort()
+
+    context.route("**/*", route)
+    opened = context.new_page()
+    opened.set_default_timeout(TIMEOUT_MS)
+    yield opened
+    context.close()
+
+
+def test_a_shared_link_to_a_convention_opens_it_on_a_fresh_server(page, streamlit_server):  # noqa: F811
+    # This module starts its own server: the deep link is the very first request it serves.
+    with Session(db.engine_for(streamlit_server.database_url)) as session:
+        convention = session.exec(select(Convention).order_by(Convention.id)).first()
+    page.goto(f"{streamlit_server.url}/convention?convention={convention.id}")
+
+    title = page.locator("h1").first
+    title.wait_for(state="visible")
+    assert title.inner_text() == convention.title
+    # The navigation is app.py's (French titles), not the list of files in pages/.
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    assert "Vue d'ensemble" in nav.inner_text()
+    assert "vue ensemble" not in nav.inner_text()
+    assert page.get_by_text("Mode démonstration").count() == 1
+    assert page.context.outside == []
+
+
+def test_every_page_loads_with_nothing_requested_outside_the_app(page, streamlit_server):  # noqa: F811
+    for path, heading in [
+        ("/financement", "Financement des postes de chargé de coopération"),
+        ("/indicateurs", "Indicateurs"),
+        ("/mes-actions", "Mes actions"),
+        ("/comite", "Comité"),
+        ("/administration", "Administration"),
+    ]:
+        page.goto(streamlit_server.url + path)
+        page.locator("h1").first.wait_for(state="visible")
+        assert heading in page.locator("h1").first.inner_text(), path
+    assert page.context.outside == []
