@@ -187,6 +187,24 @@ PHASE_PLAN = [  # one entry per EPCI, in code order; None = no CTG
 ]
 
 
+# Days since the current phase was reached, and days an earlier phase lasted.
+CURRENT_AGE = {
+    ConventionPhase.preparation: (10, 90),
+    ConventionPhase.diagnostic: (10, 120),
+    ConventionPhase.plan_actions: (10, 150),
+    ConventionPhase.pilotage: (60, 1100),
+    ConventionPhase.evaluation: (30, 240),
+    ConventionPhase.echue: (20, 120),
+}
+PAST_DURATION = {
+    ConventionPhase.preparation: (60, 150),
+    ConventionPhase.diagnostic: (90, 200),
+    ConventionPhase.plan_actions: (60, 150),
+    ConventionPhase.pilotage: (1100, 1400),
+    ConventionPhase.evaluation: (120, 300),
+}
+
+
 @dataclass(frozen=True)
 class DemoReport:
     conventions: int
@@ -308,23 +326,23 @@ def _convention(
     today: date,
 ) -> Convention:
     reached = PHASE_ORDER.index(phase)
-    # Walk back from today: each earlier phase lasted a few months.
-    durations = [rng.randint(60, 150) for _ in range(reached)]
-    dates = [
-        today - timedelta(days=sum(durations[i:]) + rng.randint(5, 30)) for i in range(reached)
-    ]
-    dates.append(today - timedelta(days=rng.randint(5, 60)))
+    # Walk back from today: the current phase began some time ago, each earlier one lasted a
+    # plausible while (a signed CTG runs for years before its evaluation).
+    dates = [today - timedelta(days=rng.randint(*CURRENT_AGE[phase]))]
+    for earlier in reversed(PHASE_ORDER[:reached]):
+        dates.insert(0, dates[0] - timedelta(days=rng.randint(*PAST_DURATION[earlier])))
     signed_on = starts_on = ends_on = None
     if reached >= PHASE_ORDER.index(ConventionPhase.pilotage):
         signed_on = dates[PHASE_ORDER.index(ConventionPhase.pilotage)]
-        starts_on = date(signed_on.year, 1, 1)
-        years = rng.choice([4, 4, 5])
-        ends_on = date(starts_on.year + years - 1, 12, 31)
+        starts_on = date(signed_on.year, 1, 1) if signed_on.month <= 6 else signed_on
+        ends_on = date(starts_on.year + rng.choice([4, 4, 5]), starts_on.month, 1) - timedelta(1)
         if phase is ConventionPhase.echue:
-            ends_on = today - timedelta(days=rng.randint(20, 90))
-            starts_on = date(ends_on.year - 3, 1, 1)
-        elif ends_on <= today:
+            ends_on = dates[-1] - timedelta(days=1)
+        elif phase is ConventionPhase.evaluation:
+            ends_on = dates[-1] + timedelta(days=rng.randint(90, 300))
+        if ends_on <= today and phase is not ConventionPhase.echue:
             ends_on = today + timedelta(days=rng.randint(60, 400))
+        starts_on = min(starts_on, ends_on - timedelta(days=365))
     convention = Convention(
         territory_id=territory.id,  # type: ignore[arg-type]
         title=f"CTG {territory.name}",

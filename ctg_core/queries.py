@@ -295,37 +295,3 @@ def history(session: Session, user: CurrentUser, entity: str, entity_id: int) ->
         HistoryEntry(pd.Timestamp(r.at), r.user_name, r.operation, r.changes, r.meeting_id)
         for r in rows
     ]
-
-
-@dataclass(frozen=True)
-class Totals:
-    """Headline figures of the territories the user may read."""
-
-    conventions: int
-    signed: int
-    population_covered: int
-    actions: int
-    actions_done: int
-    actions_late: int
-
-
-def totals(session: Session, user: CurrentUser, today: date) -> Totals:
-    rows = session.exec(_visible(user)).all()
-    conv_ids = [c.id for c, _ in rows]
-    signed = [
-        (c, t) for c, t in rows if c.phase in {ConventionPhase.pilotage, ConventionPhase.evaluation}
-    ]
-    actions = session.exec(
-        select(Action.status, Action.due_on).where(
-            Action.convention_id.in_(conv_ids or [-1]),  # type: ignore[attr-defined]
-            Action.archived_at.is_(None),  # type: ignore[union-attr]
-        )
-    ).all()
-    return Totals(
-        conventions=len(rows),
-        signed=len(signed),
-        population_covered=sum(t.population for _, t in signed),
-        actions=len(actions),
-        actions_done=sum(1 for s, _ in actions if s is ActionStatus.realisee),
-        actions_late=sum(1 for s, d in actions if is_late(s, d, today)),
-    )

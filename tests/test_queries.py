@@ -92,14 +92,3 @@ def test_axis_status_rolls_up_counts_progress_late_and_vigilance(world, session)
     assert pe.mean_progress == 70
     assert (pe.late, pe.vigilance) == (1, 1)
     assert by_axis["Enfance-jeunesse"].late == 0
-
-
-def test_totals_count_signed_conventions_population_and_late_actions(world, session):
-    nantes = world.convention(phase=ConventionPhase.pilotage)
-    world.convention(world.territory(CARENE), phase=ConventionPhase.diagnostic, signed_on=None)
-    world.action(nantes, "PE-01", due_on=date(2026, 1, 31))
-    world.action(nantes, "PE-02", status=ActionStatus.realisee, progress=100)
-    totals = queries.totals(session, world.user(Role.caf_manager), TODAY)
-    assert (totals.conventions, totals.signed) == (2, 1)
-    assert totals.population_covered == world.territory().population
-    assert (totals.actions, totals.actions_done, totals.actions_late) == (2, 1, 1)
