@@ -15,6 +15,7 @@ Runs alternate between the two pages; medians are printed. Prints figures, asser
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -187,6 +188,10 @@ def bench_browser(database_url: str, bare_script: Path, minimal_script: Path, ru
 
 
 def main() -> None:
+    # AppTest runs pages in bare mode: silence its "missing ScriptRunContext" warnings.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: "missing ScriptRunContext" not in record.getMessage()
+    )
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--browser-runs", type=int, default=9)

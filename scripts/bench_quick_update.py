@@ -19,6 +19,7 @@ figures, asserts nothing.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -241,6 +242,10 @@ def bench_mes_actions(officer, runs: int, bare_run: Callable[[], float]) -> None
 
 
 def main() -> None:
+    # AppTest runs pages in bare mode: silence its "missing ScriptRunContext" warnings.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: "missing ScriptRunContext" not in record.getMessage()
+    )
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--saves", type=int, default=200)
     parser.add_argument("--page-runs", type=int, default=15)
