@@ -44,7 +44,7 @@ class CurrentUser:
         if self.role is Role.admin:
             return True
         if self.role is Role.caf_advisor:
-            return convention is None or convention.advisor_id in (None, self.id)
+            return convention is None or convention.advisor_id == self.id
         return False
 
     @property

@@ -18,7 +18,14 @@ from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, select
 
 from ctg_core.auth import CurrentUser
-from ctg_core.errors import ConflictError, ConflictInfo, NotFound, ValidationFailed, require
+from ctg_core.errors import (
+    ConflictError,
+    ConflictInfo,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    require,
+)
 from ctg_core.models import (
     Action,
     Axis,
@@ -27,7 +34,9 @@ from ctg_core.models import (
     Meeting,
     MeetingStatus,
     PhaseChange,
+    Role,
     Territory,
+    User,
     utcnow,
 )
 from ctg_core.validation import (
@@ -188,8 +197,12 @@ def create_convention(
     data = as_input(ConventionData, data)
     get_or_404(session, Territory, data.territory_id, "territoire")
     convention = Convention(**data.model_dump())
-    if user.role.value == "caf_advisor" and convention.advisor_id is None:
+    if not user.is_admin:
+        # An advisor's new convention lands in their own portfolio, never in someone else's.
+        if convention.advisor_id not in (None, user.id):
+            raise PermissionDenied("confier une convention à un autre conseiller")
         convention.advisor_id = user.id
+    _require_advisor(session, convention.advisor_id)
     session.add(convention)
     session.flush()
     assert convention.id is not None
@@ -228,6 +241,9 @@ def update_convention(
     changes = diff(before, values)
     if not changes:
         return convention
+    if "advisor_id" in changes:
+        require(user.is_admin, "confier cette convention à un autre conseiller")
+        _require_advisor(session, values["advisor_id"])
     if "phase" in changes:
         session.add(
             PhaseChange(
@@ -391,6 +407,14 @@ def archive_action(
     )
     session.commit()
     return action
+
+
+def _require_advisor(session: Session, advisor_id: int | None) -> None:
+    if advisor_id is None:
+        return
+    advisor = session.get(User, advisor_id)
+    if advisor is None or not advisor.is_active or advisor.role is not Role.caf_advisor:
+        raise ValidationFailed({"advisor_id": "Choisissez un conseiller Caf actif."})
 
 
 def _require_axis(session: Session, axis_id: int) -> None:

@@ -261,6 +261,9 @@ def test_unknown_fiche_is_not_found(session, officer):
 
 def test_convention_history_shows_a_phase_change(world, session, convention):
     advisor = world.user(Role.caf_advisor, name="Claire Conseil")
+    convention.advisor_id = advisor.id
+    session.add(convention)
+    session.commit()
     services.update_convention(
         session,
         advisor,

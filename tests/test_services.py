@@ -233,3 +233,30 @@ def test_a_refused_edit_during_a_meeting_is_logged_against_that_meeting(session,
         ("update", meeting.id),
         ("conflict", meeting.id),
     ]
+
+
+def test_an_advisor_cannot_claim_an_unassigned_convention_nor_hand_theirs_over(session, world):
+    advisor, colleague = world.user(Role.caf_advisor), world.user(Role.caf_advisor)
+    unassigned = world.convention(world.territory(CARENE))
+    with pytest.raises(PermissionDenied):
+        services.update_convention(session, advisor, unassigned.id, 1, {"advisor_id": advisor.id})
+    mine = world.convention(advisor=advisor)
+    with pytest.raises(PermissionDenied, match="autre conseiller"):
+        services.update_convention(session, advisor, mine.id, 1, {"advisor_id": colleague.id})
+    with pytest.raises(PermissionDenied, match="autre conseiller"):
+        services.create_convention(
+            session,
+            advisor,
+            {"territory_id": world.territory().id, "title": "CTG", "advisor_id": colleague.id},
+        )
+    assert session.get(Convention, mine.id, populate_existing=True).advisor_id == advisor.id
+
+
+def test_an_admin_reassigns_a_convention_only_to_an_active_advisor(session, world):
+    admin, advisor = world.user(Role.admin), world.user(Role.caf_advisor)
+    officer = world.user(Role.coop_officer)
+    convention = world.convention()
+    with pytest.raises(ValidationFailed, match="conseiller Caf actif"):
+        services.update_convention(session, admin, convention.id, 1, {"advisor_id": officer.id})
+    services.update_convention(session, admin, convention.id, 1, {"advisor_id": advisor.id})
+    assert session.get(Convention, convention.id, populate_existing=True).advisor_id == advisor.id
