@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -46,3 +47,15 @@ def long_day(value: date | None) -> str:
 def moment(value: datetime | None) -> str:
     """25/11/2026 14:05."""
     return format_datetime(value, format="dd/MM/yyyy HH:mm", locale=LOCALE) if value else ""
+
+
+# Markdown and Streamlit's own extensions (:icons:, $maths$, :color[text]), plus "&" (entities)
+# and ":" / "." so that a bare URL or "1." never turns into a link or a list.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:=&])")
+
+
+def markdown_text(text: object) -> str:
+    """User text as literal Markdown (pages and the compte rendu): no emphasis, links,
+    headings, lists, HTML, entities, icons or maths; line breaks kept."""
+    lines = str(text).splitlines() or [""]
+    return "  \n".join(_MARKDOWN_SPECIALS.sub(r"\\\1", line) for line in lines)

@@ -143,8 +143,6 @@ def build_minutes(
 # --- cleaning user text ---------------------------------------------------------------------
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
-_MD_LINE_START = re.compile(r"^(\s*)([-=>]|\d+[.)])", re.MULTILINE)
 
 
 def clean(text: str) -> str:
@@ -154,9 +152,8 @@ def clean(text: str) -> str:
 
 
 def escape_markdown(text: str) -> str:
-    """User text as literal Markdown: no emphasis, links, headings, lists or HTML."""
-    text = _MD_SPECIAL.sub(r"\\\1", clean(text))
-    return _MD_LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", text)
+    """User text as literal Markdown: the same escaping as the pages (`formats`)."""
+    return formats.markdown_text(clean(text))
 
 
 def one_line(text: str) -> str:

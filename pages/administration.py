@@ -9,6 +9,7 @@ from ctg_core import db, plan, services
 from ctg_core.errors import CtgError
 from ui.auth import current_user
 from ui.form_feedback import field_error, flash, form_problems, form_state, show_flash
+from ui.plain_text import md
 
 user = current_user()
 show_flash()
@@ -58,7 +59,7 @@ def new_axis_form() -> None:
         state.refused(error)
         st.rerun()
     state.saved()
-    flash(f"Thématique « {axis.label} » ajoutée.")
+    flash(f"Thématique « {md(axis.label)} » ajoutée.")
     st.rerun()
 
 

@@ -9,6 +9,7 @@ from ctg_core.errors import CtgError
 from ctg_core.models import RenewalStatus
 from ui.auth import current_user
 from ui.feedback import show_error
+from ui.plain_text import md
 
 user = current_user()
 today = date.today()
@@ -46,7 +47,7 @@ cols[3].metric(
 )
 
 if not blocked.empty:
-    names = ", ".join(blocked["territory"])
+    names = ", ".join(md(name) for name in blocked["territory"])
     st.warning(f"Renouvellement en retard, acompte bloqué : {names}.", icon=":material/warning:")
 
 table = lines.assign(
@@ -124,7 +125,7 @@ with renew.form("renewal"):
 @st.dialog("Confirmer le versement de l'acompte")
 def confirm_advance(amount: float, paid_on: date) -> None:
     st.write(
-        f"Verser **{formats.euros(amount)}** à **{line.territory}** "
+        f"Verser **{formats.euros(amount)}** à **{md(line.territory)}** "
         f"le {formats.day(paid_on)} ? Cette opération est inscrite à l'historique."
     )
     if st.button("Confirmer le versement", type="primary"):

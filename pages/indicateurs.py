@@ -9,6 +9,7 @@ from ctg_core import db, formats, indicators, measures, queries, trend_charts
 from ctg_core.errors import CtgError
 from ui.auth import current_user
 from ui.feedback import show_error
+from ui.plain_text import md
 
 user = current_user()
 st.title("Indicateurs")
@@ -40,20 +41,20 @@ if not series:
 
 for item in series:
     with st.container(border=True):
-        st.subheader(item.name)
+        st.subheader(md(item.name))
         left, right = st.columns([3, 2])
         with left:
             st.altair_chart(trend_charts.sparkline(item, width=520, height=180))
-            st.caption(trend_charts.describe(item))
+            st.caption(md(trend_charts.describe(item)))
         with right:
-            unit = f" {item.unit}" if item.unit else ""
+            unit = f" {md(item.unit)}" if item.unit else ""
             sens = item.direction.label
             st.markdown(
                 f"**Référence** : {formats.number(item.baseline_value, 1)}{unit} "
                 f"({item.baseline_year or '—'})  \n"
                 f"**Cible** : {formats.number(item.target_value, 1)}{unit} "
                 f"({item.target_year or '—'}) · {sens}  \n"
-                f"**Source** : {item.source or '—'}"
+                f"**Source** : {md(item.source) if item.source else '—'}"
             )
             table = pd.DataFrame(
                 {

@@ -141,7 +141,7 @@ def test_an_invalid_meeting_is_refused_in_french(officer, plan):
     at.date_input[0].set_value(None)
     at.button(key="FormSubmitter:new-meeting-Créer la réunion et son ordre du jour").click()
     no_exception(at.run())
-    assert "- Date est obligatoire." in [m.value for m in at.markdown]
+    assert "- Date est obligatoire\\." in [m.value for m in at.markdown]
 
 
 def test_the_facilitator_moves_a_point_down(app_world, officer, meeting):
@@ -201,7 +201,7 @@ def test_an_invalid_quick_update_keeps_the_input_and_says_why(app_world, officer
     at.text_area(key=f"{base}-last_comment").set_value("Terminé ?")
     submit_quick_update(at)
 
-    assert "- Une action réalisée est avancée à 100 %." in [m.value for m in at.markdown]
+    assert "- Une action réalisée est avancée à 100 %\\." in [m.value for m in at.markdown]
     assert at.text_area(key=f"{base}-last_comment").value == "Terminé ?"
     assert at.session_state[point_key(meeting.id)] == 0
     assert stored(app_world, Action, action.id).version == 1

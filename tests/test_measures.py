@@ -96,3 +96,26 @@ def test_the_indicators_page_shows_the_trend_and_reference_values(app_world):
     )
     assert len(at.get("vega_lite_chart")) == 1
     assert not at.button  # a manager reads; no input form
+
+
+def test_indicator_text_is_shown_as_text_not_markup(app_world):
+    convention = app_world.convention()
+    app_world.session.add(
+        Indicator(
+            convention_id=convention.id,
+            name="**Gras** [lien](http://x) :red[rouge]",
+            unit="<b>u</b>",
+            source="$x$",
+        )
+    )
+    app_world.session.commit()
+    manager = app_world.user(Role.caf_manager, demo=True)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["persona_id"] = manager.id
+    at.switch_page("pages/indicateurs.py")
+    at.query_params["convention"] = str(convention.id)
+    at.run()
+    assert not at.exception
+    assert at.subheader[0].value == "\\*\\*Gras\\*\\* \\[lien\\]\\(http\\://x\\) \\:red\\[rouge\\]"
+    facts = next(m.value for m in at.markdown if "Source" in m.value)
+    assert "\\<b\\>u\\</b\\>" in facts and "\\$x\\$" in facts

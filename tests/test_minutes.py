@@ -86,13 +86,13 @@ def test_the_model_holds_attendees_decisions_updates_and_next_steps(model):
 def test_markdown_escapes_user_text(model):
     text = minutes.to_markdown(model)
     assert "# Compte rendu — COPIL du 25 novembre 2026" in text
-    assert "- Relancer la commune avant le 15/12 *(action PE-01 — Relais petite enfance)*" in text
+    assert "- Relancer la commune avant le 15/12 *(action PE\\-01 — Relais petite enfance)*" in text
     assert "\\*urgent\\*" in text
     assert "\\<b\\>gras\\</b\\>" in text
-    assert "\\[lien\\]\\(http://x\\)" in text
+    assert "\\[lien\\]\\(http\\://x\\)" in text
     assert "\x07" not in text
-    assert "- Avancement : 20 % → 60 %" in text
-    assert "Prochaine réunion : 15 mars 2027." in text
+    assert "- Avancement \\: 20 % → 60 %" in text
+    assert "Prochaine réunion : 15 mars 2027" in text
 
 
 def test_docx_reads_back_with_decisions_and_updates(model):

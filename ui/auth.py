@@ -6,6 +6,7 @@ import streamlit as st
 
 from ctg_core import auth, db, queries
 from ctg_core.auth import CurrentUser
+from ui.plain_text import md
 
 PERSONA_KEY = "persona_id"
 USER_KEY = "current_user"
@@ -70,7 +71,7 @@ def _oidc_user() -> CurrentUser:
         st.button("Se déconnecter", on_click=st.logout)
         st.stop()
     with st.sidebar:
-        st.caption(f"Connecté : {user.name} · {user.role.label}")
+        st.caption(f"Connecté : {md(user.name)} · {user.role.label}")
         st.button("Se déconnecter", on_click=st.logout)
     return user
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:=])")
+from ctg_core.formats import markdown_text
 
 
 def md(text: object) -> str:
     """`text` escaped for `st.markdown`; line breaks are kept as line breaks."""
-    lines = str(text).splitlines() or [""]
-    return "  \n".join(_MARKDOWN_SPECIALS.sub(r"\\\1", line) for line in lines)
+    return markdown_text(text)
