@@ -563,10 +563,20 @@ def record_decision(
     text: str,
     *,
     action_id: int | None = None,
+    reviewed_item_id: int | None = None,
 ) -> Decision:
+    """Record a decision; with `reviewed_item_id`, that agenda point is marked as gone
+    through in the same commit (a free point of the agenda)."""
     meeting = _meeting_for_edit(session, user, meeting_id, hold=True)
     data = _validated(DecisionData, {"text": text, "action_id": action_id})
     decision = _stage_decision(session, user, meeting, data)
+    if reviewed_item_id is not None:
+        item = services.get_or_404(
+            session, AgendaItem, reviewed_item_id, "point de l'ordre du jour"
+        )
+        if item.meeting_id != meeting_id:
+            raise ValidationFailed({"item": "Ce point appartient à une autre réunion."})
+        item.reviewed_at = item.reviewed_at or utcnow()
     session.commit()
     return decision
 

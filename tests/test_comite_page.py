@@ -243,6 +243,28 @@ def test_a_conflict_in_session_shows_the_other_values_and_keeps_mine(
     ]
 
 
+def test_re_applying_after_a_conflict_keeps_what_the_other_person_changed_elsewhere(
+    app_world, officer, meeting, plan
+):
+    action = plan["PE-01"]
+    at = present(page(officer, convention=meeting.convention_id, reunion=meeting.id))
+    colleague = app_world.user(
+        Role.coop_officer, name="Yann Collègue", territories=[app_world.territory()]
+    )
+    services.update_action(
+        app_world.session, colleague, action.id, 1, {"vigilance": "Financement à confirmer"}
+    )
+
+    at.number_input(key=f"quick-{meeting.id}-{action.id}-1-progress").set_value(70)
+    submit_quick_update(at)  # refused: the colleague saved first
+    fresh = f"quick-{meeting.id}-{action.id}-2"
+    assert at.text_area(key=f"{fresh}-vigilance").value == "Financement à confirmer"
+    submit_quick_update(at)
+
+    saved = stored(app_world, Action, action.id)
+    assert (saved.progress, saved.vigilance) == (70, "Financement à confirmer")
+
+
 def test_the_compte_rendu_holds_decisions_and_updates_in_docx_and_pdf(
     app_world, officer, meeting, plan
 ):

@@ -292,7 +292,8 @@ def _save(
                 meetings.mark_reviewed(session, user, item.item_id)
                 written = {}
     except ConflictError as error:
-        pending[(meeting_id, action_id)] = {**values, "decision": decision}
+        # Only what this user changed: fields others saved meanwhile show their new value.
+        pending[(meeting_id, action_id)] = {**change, "decision": decision}
         problems[(meeting_id, item.item_id)] = error
         return
     except CtgError as error:
@@ -350,8 +351,11 @@ def _save_free(
     try:
         with db.session(write=True) as session:
             if decision:
-                meetings.record_decision(session, user, meeting_id, decision)
-            meetings.mark_reviewed(session, user, item.item_id)
+                meetings.record_decision(
+                    session, user, meeting_id, decision, reviewed_item_id=item.item_id
+                )
+            else:
+                meetings.mark_reviewed(session, user, item.item_id)
     except CtgError as error:
         problems[(meeting_id, item.item_id)] = error
         return
