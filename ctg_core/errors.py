@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ctg_core import formats
+
 
 class CtgError(Exception):
     """Base class: `str(error)` is a French sentence for the user."""
@@ -52,7 +54,9 @@ class ConflictInfo:
 class ConflictError(CtgError):
     def __init__(self, info: ConflictInfo) -> None:
         who = info.changed_by or "une autre personne"
-        when = f" le {info.changed_at:%d/%m/%Y à %H:%M}" if info.changed_at else ""
+        when = (
+            f" le {formats.moment(info.changed_at).replace(' ', ' à ')}" if info.changed_at else ""
+        )
         super().__init__(
             f"Modification refusée : {who} a enregistré cette fiche{when} pendant que vous la "
             "modifiiez. Vos saisies sont conservées : relisez ses valeurs puis réappliquez-les."

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent
 
 LOCALE = "fr_FR"
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def number(value: float | int | Decimal | None, digits: int = 0) -> str:
@@ -44,9 +46,18 @@ def long_day(value: date | None) -> str:
     return format_date(value, format="d MMMM yyyy", locale=LOCALE) if value else ""
 
 
+def local_time(value: datetime) -> datetime:
+    """A stored moment (UTC; SQLite gives it back without a zone) in French time."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(PARIS)
+
+
 def moment(value: datetime | None) -> str:
-    """25/11/2026 14:05."""
-    return format_datetime(value, format="dd/MM/yyyy HH:mm", locale=LOCALE) if value else ""
+    """25/11/2026 14:05, French time."""
+    if not value:
+        return ""
+    return format_datetime(local_time(value), format="dd/MM/yyyy HH:mm", locale=LOCALE)
 
 
 # Markdown and Streamlit's own extensions (:icons:, $maths$, :color[text]), plus "&" (entities)

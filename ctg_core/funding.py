@@ -134,6 +134,15 @@ def _float(value: Decimal | None) -> float | None:
 RENEWAL_ORDER = [RenewalStatus.a_renouveler, RenewalStatus.demande_recue, RenewalStatus.signee]
 
 
+class FundingDeclaration(BaseModel):
+    """What the territory declares for a year: working time and eligible cost of the post."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fte: Decimal = Field(gt=0, le=Decimal("1.5"), max_digits=4, decimal_places=2)
+    eligible_cost: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+
+
 class RenewalStep(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -146,6 +155,48 @@ class AdvancePayment(BaseModel):
 
     amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
     paid_on: date
+
+
+def declare_funding(
+    session: Session,
+    user: CurrentUser,
+    funding_id: int,
+    seen_version: int,
+    declaration: FundingDeclaration | dict,
+) -> PostFunding:
+    """Record ETP and eligible cost for the year and recompute the droit from that year's
+    rule (rate and ceiling per ETP); refused once the acompte is paid."""
+    require(user.decides_funding, "modifier le financement de ce poste")
+    line = get_or_404(session, PostFunding, funding_id, "financement")
+    declaration = (
+        declaration
+        if isinstance(declaration, FundingDeclaration)
+        else validated(FundingDeclaration, dict(declaration))
+    )
+    rule = session.get(FundingRule, line.year)
+    if rule is None:
+        raise ValidationFailed(
+            {"eligible_cost": f"Aucune règle de financement n'est définie pour {line.year}."}
+        )
+    if line.advance_paid_on is not None:
+        raise ValidationFailed(
+            {"eligible_cost": "L'acompte est versé : le droit de l'année est arrêté."}
+        )
+    values = {
+        "fte": declaration.fte,
+        "eligible_cost": declaration.eligible_cost,
+        "entitlement": entitlement(declaration.fte, declaration.eligible_cost, rule),
+    }
+    before = {k: getattr(line, k) for k in values}
+    changes = diff(before, values)
+    if not changes:
+        return line
+    versioned_update(
+        session, line, seen_version, values, user=user, entity="funding", convention_id=None
+    )
+    log_change(session, user, "funding", funding_id, "update", changes)
+    session.commit()
+    return line
 
 
 def record_renewal(

@@ -20,7 +20,7 @@ class MeasureData(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     year: int = Field(ge=2000, le=2100)
-    value: float
+    value: float = Field(allow_inf_nan=False)
     measured_on: date | None = None
     source: str = Field(default="", max_length=200)
 

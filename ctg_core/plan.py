@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
@@ -36,16 +35,10 @@ from ctg_core.models import (
 from ctg_core.queries import is_late
 from ctg_core.validation import FIELD_LABELS
 
-PARIS = ZoneInfo("Europe/Paris")
-
 
 def paris_time(moment: datetime | None) -> datetime | None:
     """A stored timestamp (UTC; naive on SQLite) as the clock on the wall in France."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(PARIS)
+    return formats.local_time(moment) if moment is not None else None
 
 
 # --- phase stepper ------------------------------------------------------------------------

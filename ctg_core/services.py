@@ -77,12 +77,20 @@ def json_value(value: Any) -> Any:
     return value
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """Equal as stored: 12500 and Decimal("12500.00") are the same amount."""
+    numbers = (int, float, Decimal)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool | Enum):
+        return Decimal(str(a)) == Decimal(str(b))
+    return json_value(a) == json_value(b)
+
+
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
     """`{field: [old, new]}` for the fields whose value changes."""
     return {
         name: [json_value(before.get(name)), json_value(value)]
         for name, value in after.items()
-        if json_value(before.get(name)) != json_value(value)
+        if not same_value(before.get(name), value)
     }
 
 

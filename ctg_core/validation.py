@@ -79,6 +79,7 @@ def _french(error: dict[str, Any]) -> str:
         "date_parsing": "doit être une date (JJ/MM/AAAA)",
         "date_type": "doit être une date (JJ/MM/AAAA)",
         "enum": "n'est pas une valeur permise",
+        "finite_number": "doit être un nombre fini",
         "extra_forbidden": "n'est pas modifiable ici",
     }
     return messages.get(kind, "est invalide")

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from ctg_core import db, formats, funding
@@ -9,10 +10,12 @@ from ctg_core.errors import CtgError
 from ctg_core.models import RenewalStatus
 from ui.auth import current_user
 from ui.feedback import show_error
+from ui.form_feedback import flash, show_flash
 from ui.plain_text import md
 
 user = current_user()
 today = date.today()
+show_flash()
 
 st.title("Financement des postes de chargé de coopération")
 st.caption(
@@ -56,6 +59,7 @@ table = lines.assign(
 st.dataframe(
     table,
     hide_index=True,
+    placeholder="—",
     column_order=[
         "territory",
         "officer",
@@ -116,7 +120,7 @@ with renew.form("renewal"):
                 funding.record_renewal(
                     session, user, line_id, int(line.version), {"status": step, "on": on}
                 )
-            st.toast("Renouvellement enregistré.", icon=":material/check:")
+            flash("Renouvellement enregistré.")
             st.rerun()
         except CtgError as error:
             show_error(error)
@@ -138,19 +142,61 @@ def confirm_advance(amount: float, paid_on: date) -> None:
                     int(line.version),
                     {"amount": f"{amount:.2f}", "paid_on": paid_on},
                 )
-            st.toast("Acompte enregistré.", icon=":material/check:")
+            flash("Acompte enregistré.")
             st.rerun()
         except CtgError as error:
             show_error(error)
 
 
-with pay.form("advance"):
-    amount = st.number_input(
-        "Montant de l'acompte (€)",
-        min_value=0.0,
-        value=round(float(line.entitlement) * 0.7, 2),
-        step=100.0,
+if line.advance_paid_on is not None and not pd.isna(line.advance_paid_on):
+    pay.success(
+        f"Acompte de {formats.euros(line.advance_amount)} versé le "
+        f"{formats.day(line.advance_paid_on)}.",
+        icon=":material/check:",
     )
-    paid_on = st.date_input("Versé le", value=today, format="DD/MM/YYYY")
-    if st.form_submit_button("Verser l'acompte…"):
-        confirm_advance(amount, paid_on)
+elif line.renewal_status != RenewalStatus.signee.value:
+    pay.info(
+        "L'acompte sera possible une fois le renouvellement annuel signé.",
+        icon=":material/lock:",
+    )
+else:
+    with pay.form("advance"):
+        amount = st.number_input(
+            "Montant de l'acompte (€)",
+            min_value=0.0,
+            max_value=float(line.entitlement),
+            value=round(float(line.entitlement) * 0.7, 2),
+            step=100.0,
+            help="Proposé : 70 % du droit de l'année.",
+        )
+        paid_on = st.date_input("Versé le", value=today, format="DD/MM/YYYY")
+        if st.form_submit_button("Verser l'acompte…"):
+            confirm_advance(amount, paid_on)
+
+with st.expander("Coût déclaré et droit de l'année", icon=":material/calculate:"):
+    st.caption(
+        "Le droit est calculé avec la règle de l'année : taux de la Caf appliqué au coût "
+        "éligible, dans la limite du plafond par ETP."
+    )
+    with st.form("declaration"):
+        cols = st.columns(2)
+        fte = cols[0].number_input(
+            "ETP", min_value=0.1, max_value=1.5, value=float(line.fte), step=0.1
+        )
+        cost = cols[1].number_input(
+            "Coût éligible (€)", min_value=0.0, value=float(line.eligible_cost), step=500.0
+        )
+        if st.form_submit_button("Recalculer le droit"):
+            try:
+                with db.session(write=True) as session:
+                    saved = funding.declare_funding(
+                        session,
+                        user,
+                        line_id,
+                        int(line.version),
+                        {"fte": f"{fte:.2f}", "eligible_cost": f"{cost:.2f}"},
+                    )
+                flash(f"Droit recalculé : {formats.euros(saved.entitlement)}.")
+                st.rerun()
+            except CtgError as error:
+                show_error(error)

@@ -9,9 +9,11 @@ from ctg_core import db, formats, indicators, measures, queries, trend_charts
 from ctg_core.errors import CtgError
 from ui.auth import current_user
 from ui.feedback import show_error
+from ui.form_feedback import flash, show_flash
 from ui.plain_text import md
 
 user = current_user()
+show_flash()
 st.title("Indicateurs")
 
 with db.session() as session:
@@ -65,7 +67,7 @@ for item in series:
             )
             st.dataframe(table, hide_index=True)
         if header.can_edit_plan:
-            with st.form(f"measure-{item.id}", clear_on_submit=True):
+            with st.form(f"measure-{item.id}"):
                 cols = st.columns(3)
                 year = cols[0].number_input(
                     "Année", min_value=2000, max_value=2100, value=date.today().year, step=1
@@ -86,7 +88,7 @@ for item in series:
                                     item.id,
                                     {"year": int(year), "value": value, "source": source},
                                 )
-                            st.toast("Valeur enregistrée.", icon=":material/check:")
+                            flash("Valeur enregistrée.")
                             st.rerun()
                         except CtgError as error:
                             show_error(error)

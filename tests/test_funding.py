@@ -114,3 +114,26 @@ def test_funding_page_shows_the_blocked_advance(app_world):
     assert "Nantes Métropole" in at.warning[0].value
     assert [m.value for m in at.metric][3] == "1"
     assert line.id
+
+
+def test_declaring_the_cost_recomputes_the_entitlement_with_the_rule_of_the_year(world, session):
+    line = make_line(world, entitlement=Decimal("0"))
+    manager = world.user(Role.caf_manager)
+    funding.declare_funding(session, manager, line.id, 1, {"fte": "0.80", "eligible_cost": "41000"})
+    saved = session.get(PostFunding, line.id, populate_existing=True)
+    # 2026 rule (data/funding_rules.csv): 50 %, ceiling 26 000 € per ETP → min(20 500, 20 800)
+    assert saved.entitlement == Decimal("20500.00")
+    funding.declare_funding(session, manager, line.id, 2, {"fte": "0.50", "eligible_cost": "41000"})
+    assert session.get(PostFunding, line.id, populate_existing=True).entitlement == Decimal(
+        "13000.00"
+    )
+    with pytest.raises(ValidationFailed):
+        funding.declare_funding(session, manager, line.id, 3, {"fte": "0", "eligible_cost": "1"})
+
+
+def test_no_rule_for_the_year_means_no_entitlement(world, session):
+    line = make_line(world, year=2031)
+    with pytest.raises(ValidationFailed, match="Aucune règle de financement"):
+        funding.declare_funding(
+            session, world.user(Role.admin), line.id, 1, {"fte": "1", "eligible_cost": "40000"}
+        )

@@ -119,3 +119,13 @@ def test_indicator_text_is_shown_as_text_not_markup(app_world):
     assert at.subheader[0].value == "\\*\\*Gras\\*\\* \\[lien\\]\\(http\\://x\\) \\:red\\[rouge\\]"
     facts = next(m.value for m in at.markdown if "Source" in m.value)
     assert "\\<b\\>u\\</b\\>" in facts and "\\$x\\$" in facts
+
+
+def test_a_value_that_is_not_a_finite_number_is_refused(world, session, indicator):
+    admin = world.user(Role.admin)
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ValidationFailed) as raised:
+            measures.record_indicator_value(
+                session, admin, indicator.id, {"year": 2025, "value": bad}
+            )
+        assert "nombre fini" in raised.value.errors["value"]

@@ -1,6 +1,7 @@
 """The write path: permission, validation, version check, change log — on both databases."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlmodel import select
@@ -260,3 +261,10 @@ def test_an_admin_reassigns_a_convention_only_to_an_active_advisor(session, worl
         services.update_convention(session, admin, convention.id, 1, {"advisor_id": officer.id})
     services.update_convention(session, admin, convention.id, 1, {"advisor_id": advisor.id})
     assert session.get(Convention, convention.id, populate_existing=True).advisor_id == advisor.id
+
+
+def test_the_same_amount_written_differently_is_not_a_change(session, officer, world, convention):
+    action = world.action(convention, "PE-03", budget=Decimal("12500.00"))
+    services.update_action(session, officer, action.id, 1, {"budget": "12500"})
+    assert session.get(Action, action.id, populate_existing=True).version == 1
+    assert log_of(session, "action", action.id) == []

@@ -4,16 +4,15 @@ through Markdown is escaped so it stays text."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
-
-import streamlit as st
 
 from ctg_core import formats
 from ctg_core.errors import ConflictInfo
 from ctg_core.validation import FIELD_LABELS
-from ui.plain_text import md as md  # re-exported for the committee views
+from ui.form_feedback import flash as flash  # re-exported for the committee views
+from ui.form_feedback import show_flash as show_flash
+from ui.plain_text import md as md
 from ui.plan_labels import LATE_TEXT as LATE_TEXT
 from ui.plan_labels import STATUS_SYMBOLS as STATUS_SYMBOLS
 from ui.plan_labels import status_text
@@ -25,8 +24,6 @@ REASON_SYMBOLS = {
     "changed": "✎",
     "manual": "＋",
 }
-PARIS = ZoneInfo("Europe/Paris")
-_FLASH_KEY = "committee_flash"
 
 
 def value_text(field: str, value: Any) -> str:
@@ -59,18 +56,4 @@ def conflict_text(info: ConflictInfo) -> str:
 
 def local(moment: datetime | None) -> datetime | None:
     """A stored (UTC) moment in the users' time zone, for display."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(PARIS)
-
-
-def flash(message: str) -> None:
-    """A toast for the next run: a toast sent right before a rerun is lost."""
-    st.session_state.setdefault(_FLASH_KEY, []).append(message)
-
-
-def show_flash() -> None:
-    for message in st.session_state.pop(_FLASH_KEY, []):
-        st.toast(message, icon=":material/check_circle:")
+    return formats.local_time(moment) if moment is not None else None

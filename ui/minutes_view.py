@@ -13,7 +13,7 @@ from ctg_core.errors import CtgError
 from ctg_core.meeting_queries import MeetingDetail
 from ctg_core.models import MeetingStatus
 from ui.agenda_view import evolution_frame
-from ui.committee_text import PARIS, flash, local, md
+from ui.committee_text import flash, local, md
 from ui.feedback import show_error
 
 NO_ACTION = 0
@@ -67,7 +67,7 @@ def show(user: CurrentUser, detail: MeetingDetail, today: date, *, fictitious: b
         _closing(user, detail)
     elif detail.status is MeetingStatus.closed and detail.closed_at:
         st.success(
-            f"Réunion clôturée le {formats.day(detail.closed_at.date())} : l'état du plan à "
+            f"Réunion clôturée le {formats.day(local(detail.closed_at).date())} : l'état du plan à "
             "cette date est conservé pour comparaison.",
             icon=":material/lock:",
         )
@@ -138,7 +138,7 @@ def _documents(user: CurrentUser, detail: MeetingDetail, today: date, fictitious
                 user,
                 detail.id,
                 today=today,
-                now=datetime.now(PARIS),
+                now=datetime.now(formats.PARIS),
                 fictitious=fictitious,
             )
         st.session_state[key] = {
