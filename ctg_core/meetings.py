@@ -39,7 +39,7 @@ from ctg_core.models import (
 )
 from ctg_core.queries import is_late
 from ctg_core.quick_updates import QuickChange, stage_action_update
-from ctg_core.validation import FIELD_LABELS, Text, validated
+from ctg_core.validation import FIELD_LABELS, LongText, validated
 
 DUE_SOON_DAYS = 92
 REASONS = ("late", "vigilance", "due_soon", "changed")
@@ -90,8 +90,8 @@ class MeetingChange(_MeetingInput):
     held_on: date | None = None
     place: Name | None = None
     attendees: list[Name] | None = None
-    minutes: Text | None = None
-    next_steps: Text | None = None
+    minutes: LongText | None = None
+    next_steps: LongText | None = None
     next_meeting_on: date | None = None
     status: MeetingStatus | None = None
 

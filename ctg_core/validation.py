@@ -53,6 +53,8 @@ FIELD_LABELS: dict[str, str] = {
 }
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+# A compte rendu or a list of next steps can be long: a few pages of text.
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50_000)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]

@@ -260,7 +260,7 @@ def confirm_archive(detail: ActionDetail, user: CurrentUser) -> None:
     st.markdown(f"Archiver la fiche **{md(detail.code)} — {md(detail.title)}** ?")
     st.caption(
         "Elle quittera le plan d'actions, les synthèses et le calendrier, mais restera "
-        "consultable avec son historique et dans les exports. Rien n'est supprimé."
+        "consultable avec son historique (option « Inclure les archivées »). Rien n'est supprimé."
     )
     confirm_col, cancel_col = st.columns(2)
     if confirm_col.button(

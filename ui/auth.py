@@ -61,11 +61,18 @@ def _oidc_user() -> CurrentUser:
         st.button("Se connecter", on_click=st.login, type="primary")
         st.stop()
     email = str(st.user.get("email", ""))
+    if st.user.get("email_verified") is False:
+        st.error(
+            f"L'adresse {md(email)} n'est pas vérifiée par votre fournisseur d'identité : "
+            "l'accès est refusé."
+        )
+        st.button("Se déconnecter", on_click=st.logout)
+        st.stop()
     with db.session() as session:
         user = auth.user_by_email(session, email)
     if user is None:
         st.error(
-            f"Le compte {email} n'a pas encore accès à CTG Pilotage. "
+            f"Le compte {md(email)} n'a pas encore accès à CTG Pilotage. "
             "Demandez à l'administrateur de la Caf de vous ajouter."
         )
         st.button("Se déconnecter", on_click=st.logout)
