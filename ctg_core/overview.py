@@ -210,7 +210,7 @@ def territory_rows(
     conv_ids = [c.id for c in conventions.values()]
     actions = _action_counts(session, conv_ids, filters.axes, today)
     posts = _post_facts(session, [t.id for t in territories], today)  # type: ignore[misc]
-    phases_then = _phases_on(session, conv_ids, year_before(today))
+    phases_then = _territory_phases_on(session, [t.id for t in territories], year_before(today))  # type: ignore[misc]
     advisors = _names(session, {c.advisor_id for c in conventions.values() if c.advisor_id})
     rows = []
     for t in territories:
@@ -238,7 +238,7 @@ def territory_rows(
                 actions_late=counts.late,
                 actions_abandoned=counts.abandoned,
                 renewals_pending=pending_now,
-                phase_year_ago=phases_then.get(c.id) if c else None,  # type: ignore[arg-type]
+                phase_year_ago=phases_then.get(t.id),  # type: ignore[arg-type]
                 renewals_pending_year_ago=pending_then,
             )
         )
@@ -362,16 +362,24 @@ def _signed_by(line: PostFunding, day: date) -> bool:
     return line.renewal_signed_on is None or line.renewal_signed_on <= day
 
 
-def _phases_on(session: Session, conv_ids: list[int], day: date) -> dict[int, ConventionPhase]:
-    """The phase each convention was in on `day` (none: it had not started yet)."""
-    if not conv_ids:
+def _territory_phases_on(
+    session: Session, territory_ids: list[int], day: date
+) -> dict[int, ConventionPhase]:
+    """The phase of each territory's CTG on `day`, whichever convention it was then: a
+    territory that has since renewed its CTG was already covered by the previous one."""
+    if not territory_ids:
         return {}
     query = (
-        select(PhaseChange.convention_id, PhaseChange.phase)
-        .where(col(PhaseChange.convention_id).in_(conv_ids), PhaseChange.reached_on <= day)
-        .order_by(col(PhaseChange.reached_on), col(PhaseChange.id))
+        select(Convention.territory_id, PhaseChange.phase)
+        .join(Convention, Convention.id == PhaseChange.convention_id)
+        .where(
+            col(Convention.territory_id).in_(territory_ids),
+            col(Convention.archived_at).is_(None),
+            PhaseChange.reached_on <= day,
+        )
+        .order_by(col(Convention.id), col(PhaseChange.reached_on), col(PhaseChange.id))
     )
-    return {convention_id: phase for convention_id, phase in session.exec(query)}
+    return {territory_id: phase for territory_id, phase in session.exec(query)}
 
 
 def _names(session: Session, user_ids: set[int]) -> dict[int, str]:

@@ -207,6 +207,23 @@ def test_the_phase_twelve_months_earlier_comes_from_the_phase_history(session, w
     assert rows[ERDRE_ET_GESVRES].phase_year_ago is None
 
 
+def test_a_territory_that_renewed_its_ctg_was_covered_a_year_ago_by_the_previous_one(
+    session, world, loire
+):
+    # Grand Lieu's CTG ended on 28/10/2026; its new one reached pilotage on 01/11/2026.
+    renewed = world.convention(
+        world.territory(GRAND_LIEU),
+        phase=P.pilotage,
+        starts_on=date(2026, 11, 1),
+        ends_on=date(2030, 12, 31),
+    )
+    phase_history(world, renewed, (P.pilotage, date(2026, 11, 1)))
+
+    row = rows_by_code(session, world.user(Role.caf_manager))[GRAND_LIEU]
+    assert (row.convention_id, row.phase) == (renewed.id, P.pilotage)
+    assert row.phase_year_ago is P.pilotage  # the 2022 CTG, in pilotage on 25/11/2025
+
+
 def test_renewals_pending_now_and_twelve_months_earlier(session, world, loire):
     rows = rows_by_code(session, world.user(Role.caf_manager))
 
