@@ -19,7 +19,6 @@ from ctg_core.models import (
     Action,
     ActionStatus,
     Axis,
-    ChangeLog,
     Convention,
     ConventionPhase,
     CooperationPost,
@@ -273,25 +272,3 @@ def axis_status(actions: pd.DataFrame) -> list[AxisStatus]:
             )
         )
     return result
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    at: pd.Timestamp
-    user_name: str
-    operation: str
-    changes: dict[str, list[object]]
-    meeting_id: int | None
-
-
-def history(session: Session, user: CurrentUser, entity: str, entity_id: int) -> list[HistoryEntry]:
-    """Change log of one record, newest first (caller checked it may read the record)."""
-    rows = session.exec(
-        select(ChangeLog)
-        .where(ChangeLog.entity == entity, ChangeLog.entity_id == entity_id)
-        .order_by(ChangeLog.id.desc())  # type: ignore[union-attr]
-    ).all()
-    return [
-        HistoryEntry(pd.Timestamp(r.at), r.user_name, r.operation, r.changes, r.meeting_id)
-        for r in rows
-    ]
