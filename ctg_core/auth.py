@@ -83,4 +83,15 @@ def demo_personas(session: Session) -> list[CurrentUser]:
     by_role: dict[Role, User] = {}
     for user in users:
         by_role.setdefault(user.role, user)
-    return [current_user_from(session, by_role[r]) for r in Role if r in by_role]
+    chosen = [by_role[r] for r in Role if r in by_role]
+    scopes: dict[int, set[int]] = {}
+    for user_id, territory_id in session.exec(
+        select(UserTerritory.user_id, UserTerritory.territory_id).where(
+            UserTerritory.user_id.in_([u.id for u in chosen] or [-1])  # type: ignore[attr-defined]
+        )
+    ):
+        scopes.setdefault(user_id, set()).add(territory_id)
+    return [
+        CurrentUser(u.id, u.email, u.name, u.role, frozenset(scopes.get(u.id, ())), u.is_demo)  # type: ignore[arg-type]
+        for u in chosen
+    ]
