@@ -115,3 +115,15 @@ def test_national_scale_reaches_every_epci_of_france(tmp_path):
         ).one()
         assert added == 1255 - 17
         assert epci == 1255
+
+
+def test_one_demo_persona_per_role_with_the_officer_scoped_to_a_territory(demo_world):
+    from ctg_core.auth import demo_personas
+    from ctg_core.models import Role
+
+    session, _ = demo_world
+    personas = {p.role: p for p in demo_personas(session)}
+    assert list(personas) == list(Role)
+    assert len(personas[Role.coop_officer].territory_ids) == 1
+    assert personas[Role.committee].territory_ids == personas[Role.coop_officer].territory_ids
+    assert personas[Role.admin].territory_ids == frozenset()
