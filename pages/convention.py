@@ -9,7 +9,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from ctg_core import charts, db, formats, plan, queries
+from ctg_core import charts, config, db, formats, plan, queries
 from ctg_core.errors import CtgError
 from ctg_core.models import ActionStatus, ConventionPhase
 from ctg_core.plan import ActionDetail, PlanFilters
@@ -160,6 +160,19 @@ def show_stepper(header: ConventionHeader) -> None:
         st.info(f"Convention **échue**{since} : à renouveler.", icon=":material/event_busy:")
 
 
+@st.cache_data(ttl=300, show_spinner=False)
+def advisor_choices(database_url: str) -> list[plan.Choice]:
+    """Choices for the forms, read at most every five minutes (keyed by database)."""
+    with db.session() as session:
+        return plan.advisor_choices(session)
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def territory_choices(database_url: str) -> list[plan.Choice]:
+    with db.session() as session:
+        return plan.territory_choices(session)
+
+
 def show_convention_admin(header: ConventionHeader) -> None:
     if header.can_manage:
         editing = form_state(f"convention-{header.id}")
@@ -168,9 +181,9 @@ def show_convention_admin(header: ConventionHeader) -> None:
             icon=":material/edit:",
             expanded=bool(editing.errors or editing.problem),
         ):
-            with db.session() as session:
-                advisors = plan.advisor_choices(session)
-            convention_form.edit_convention_form(header, advisors, user)
+            convention_form.edit_convention_form(
+                header, advisor_choices(config.database_url()), user
+            )
     with st.expander("Historique de la convention", icon=":material/history:"):
         with db.session() as session:
             lines = plan.convention_history(session, user, header.id)
@@ -493,10 +506,9 @@ if user.can_manage_convention():
         icon=":material/add_circle:",
         expanded=bool(creating.errors or creating.problem),
     ):
-        with db.session() as session:
-            territories = plan.territory_choices(session)
-            advisors = plan.advisor_choices(session)
-        convention_form.new_convention_form(territories, advisors, user)
+        convention_form.new_convention_form(
+            territory_choices(config.database_url()), advisor_choices(config.database_url()), user
+        )
 
 if complaint:
     st.warning(
