@@ -13,6 +13,7 @@ from ctg_core.models import ConventionPhase, MeetingKind, MeetingStatus
 from ui import agenda_view, minutes_view, presentation_view
 from ui.auth import current_user
 from ui.committee_text import flash, md, show_flash
+from ui.convention_picker import pick_convention, requested_id
 from ui.feedback import show_error
 
 MODES = {
@@ -33,28 +34,18 @@ if not conventions:
     st.stop()
 
 
-def _param(name: str) -> int | None:
-    value = st.query_params.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
-by_id = {c.id: c for c in conventions}
 running = [c.id for c in conventions if c.phase is ConventionPhase.pilotage]
-convention_id = _param("convention")
-if convention_id not in by_id:
-    convention_id = running[0] if running else conventions[0].id
 
 top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
 with top_left:
     st.title("Comité")
-pick_convention, pick_meeting = st.columns(2)
-convention_id = pick_convention.selectbox(
-    "Convention",
-    list(by_id),
-    index=list(by_id).index(convention_id),
-    format_func=lambda cid: f"{by_id[cid].territory_name} — {by_id[cid].title}",
+convention_column, pick_meeting = st.columns(2)
+convention_id = pick_convention(
+    conventions,
+    lambda c: f"{c.territory_name} — {c.title}",
+    fallback=running[0] if running else conventions[0].id,
+    where=convention_column,
 )
-st.query_params["convention"] = str(convention_id)
 
 with db.session() as session:
     header = queries.convention_header(session, user, convention_id)
@@ -132,7 +123,7 @@ if not rows:
 
 meeting_ids = [m.id for m in rows]
 labels = {m.id: m.label for m in rows}
-meeting_id = _param("reunion")
+meeting_id = requested_id("reunion")
 if meeting_id not in labels:
     live = [m.id for m in rows if m.status is not MeetingStatus.closed]
     meeting_id = live[0] if live else meeting_ids[0]

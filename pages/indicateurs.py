@@ -8,6 +8,7 @@ import streamlit as st
 from ctg_core import db, formats, indicators, measures, queries, trend_charts
 from ctg_core.errors import CtgError
 from ui.auth import current_user
+from ui.convention_picker import pick_convention
 from ui.feedback import show_error
 from ui.form_feedback import flash, show_flash
 from ui.plain_text import md
@@ -22,16 +23,9 @@ if not refs:
     st.info("Aucune convention n'est visible avec votre profil.", icon=":material/info:")
     st.stop()
 
-by_id = {r.id: r for r in refs}
-wanted = st.query_params.get("convention")
-default = int(wanted) if wanted and wanted.isdigit() and int(wanted) in by_id else refs[0].id
-convention_id = st.selectbox(
-    "Convention",
-    list(by_id),
-    index=list(by_id).index(default),
-    format_func=lambda i: f"{by_id[i].territory_name} — {by_id[i].phase.label}",
+convention_id = pick_convention(
+    refs, lambda r: f"{r.territory_name} — {r.phase.label}", fallback=refs[0].id
 )
-st.query_params["convention"] = str(convention_id)
 
 with db.session() as session:
     series = indicators.convention_indicators(session, user, convention_id)
