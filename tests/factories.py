@@ -16,6 +16,7 @@ from ctg_core.models import (
     Axis,
     Convention,
     ConventionPhase,
+    Indicator,
     PhaseChange,
     Role,
     Territory,
@@ -103,3 +104,19 @@ class World:
         self.session.add(action)
         self.session.commit()
         return action
+
+    def indicator(
+        self, convention: Convention, name: str = "Places en crèche", **fields: Any
+    ) -> Indicator:
+        values: dict[str, Any] = {
+            "unit": "places",
+            "baseline_value": 120,
+            "baseline_year": 2023,
+            "target_value": 160,
+            "target_year": 2028,
+        }
+        values.update(fields)
+        row = Indicator(convention_id=convention.id, name=name, **values)
+        self.session.add(row)
+        self.session.commit()
+        return row

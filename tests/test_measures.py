@@ -8,26 +8,24 @@ from streamlit.testing.v1 import AppTest
 
 from ctg_core import measures
 from ctg_core.errors import PermissionDenied, ValidationFailed
-from ctg_core.models import ChangeLog, Indicator, IndicatorValue, Role
+from ctg_core.models import ChangeLog, IndicatorValue, Role
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def indicator(world):
-    convention = world.convention()
-    row = Indicator(
-        convention_id=convention.id,
-        name="Places en crèche",
-        unit="places",
-        baseline_value=120,
-        baseline_year=2023,
-        target_value=160,
-        target_year=2028,
-    )
-    world.session.add(row)
-    world.session.commit()
-    return row
+    return world.indicator(world.convention())
+
+
+def indicators_page(world, convention) -> AppTest:
+    """The Indicateurs page of `convention`, as Caf management sees it."""
+    manager = world.user(Role.caf_manager, demo=True)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["persona_id"] = manager.id
+    at.switch_page("pages/indicateurs.py")
+    at.query_params["convention"] = str(convention.id)
+    return at.run()
 
 
 def test_an_officer_records_a_yearly_value_and_it_is_logged(world, session, indicator):
@@ -67,27 +65,13 @@ def test_bad_input_and_readers_are_refused(world, session, indicator):
 
 def test_the_indicators_page_shows_the_trend_and_reference_values(app_world):
     convention = app_world.convention()
-    indicator = Indicator(
-        convention_id=convention.id,
-        name="Familles accompagnées",
-        unit="familles",
-        baseline_value=40,
-        baseline_year=2023,
-        target_value=60,
-        target_year=2028,
+    indicator = app_world.indicator(
+        convention, "Familles accompagnées", unit="familles", baseline_value=40, target_value=60
     )
-    app_world.session.add(indicator)
-    app_world.session.flush()
     for year, value in ((2023, 40), (2024, 47), (2025, 52)):
         app_world.session.add(IndicatorValue(indicator_id=indicator.id, year=year, value=value))
     app_world.session.commit()
-    manager = app_world.user(Role.caf_manager, demo=True)
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["persona_id"] = manager.id
-    at.switch_page("pages/indicateurs.py")
-    at.query_params["convention"] = str(convention.id)
-    at.run()
+    at = indicators_page(app_world, convention)
     assert not at.exception
     assert at.subheader[0].value == "Familles accompagnées"
     assert (
@@ -100,21 +84,10 @@ def test_the_indicators_page_shows_the_trend_and_reference_values(app_world):
 
 def test_indicator_text_is_shown_as_text_not_markup(app_world):
     convention = app_world.convention()
-    app_world.session.add(
-        Indicator(
-            convention_id=convention.id,
-            name="**Gras** [lien](http://x) :red[rouge]",
-            unit="<b>u</b>",
-            source="$x$",
-        )
+    app_world.indicator(
+        convention, "**Gras** [lien](http://x) :red[rouge]", unit="<b>u</b>", source="$x$"
     )
-    app_world.session.commit()
-    manager = app_world.user(Role.caf_manager, demo=True)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["persona_id"] = manager.id
-    at.switch_page("pages/indicateurs.py")
-    at.query_params["convention"] = str(convention.id)
-    at.run()
+    at = indicators_page(app_world, convention)
     assert not at.exception
     assert at.subheader[0].value == "\\*\\*Gras\\*\\* \\[lien\\]\\(http\\://x\\) \\:red\\[rouge\\]"
     facts = next(m.value for m in at.markdown if "Source" in m.value)
