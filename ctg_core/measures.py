@@ -13,14 +13,14 @@ from ctg_core.auth import CurrentUser
 from ctg_core.errors import ValidationFailed, require
 from ctg_core.models import Convention, Indicator, IndicatorValue
 from ctg_core.services import diff, get_or_404, log_change
-from ctg_core.validation import validated
+from ctg_core.validation import FrenchFloat, validated
 
 
 class MeasureData(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     year: int = Field(ge=2000, le=2100)
-    value: float = Field(allow_inf_nan=False)
+    value: FrenchFloat
     measured_on: date | None = None
     source: str = Field(default="", max_length=200)
 

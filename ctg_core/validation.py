@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Self, TypeVar
+from typing import Annotated, Any, Self, TypeVar, get_args
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -50,6 +51,9 @@ FIELD_LABELS: dict[str, str] = {
     "next_steps": "Prochaines étapes",
     "next_meeting_on": "Prochaine réunion",
     "text": "Décision",
+    "value": "Valeur mesurée",
+    "year": "Année",
+    "source": "Source",
 }
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
@@ -59,7 +63,22 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Progress = Annotated[int, Field(ge=0, le=100)]
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+
+def _french_number(value: Any) -> Any:
+    """« 1 234,5 € » as typed in France → "1234.5"; an empty text is a missing value."""
+    if isinstance(value, str):
+        for ignored in (" ", "\u00a0", "\u202f", "€"):
+            value = value.replace(ignored, "")
+        return value.replace(",", ".") or None
+    return value
+
+
+# A measured number typed as text: the decimal comma is read, not dropped.
+FrenchFloat = Annotated[float, BeforeValidator(_french_number), Field(allow_inf_nan=False)]
+Money = Annotated[
+    Decimal, BeforeValidator(_french_number), Field(ge=0, max_digits=12, decimal_places=2)
+]
 
 
 def _french(error: dict[str, Any]) -> str:
@@ -100,6 +119,8 @@ def french_errors(exc: ValidationError) -> dict[str, str]:
             errors.setdefault(name, message)
             continue
         label = FIELD_LABELS.get(name, name)
+        if error["type"].endswith("_type") and error.get("input") is None:
+            error = {**error, "type": "missing"}  # an emptied field, e.g. a cleared text box
         errors.setdefault(name, f"{label} {_french(error)}.")
     return errors
 
@@ -107,15 +128,35 @@ def french_errors(exc: ValidationError) -> dict[str, str]:
 M = TypeVar("M", bound=BaseModel)
 
 
+def _accepts_text(annotation: Any) -> bool:
+    """True for str, Annotated[str, …] and unions holding one (an empty text is a value)."""
+    if annotation is str:
+        return True
+    return any(_accepts_text(arg) for arg in get_args(annotation))
+
+
 def validated(model: type[M], data: dict[str, Any]) -> M:
     """`model.model_validate(data)`, raising `ValidationFailed` with French messages.
 
     A cleared widget sends None: for a required field that is reported as missing
-    ("est obligatoire"), not as a value of the wrong type.
+    ("est obligatoire"), not as a value of the wrong type. An empty text box for an optional
+    field whose default is None (a budget, a date) means "no value".
     """
     fields = model.model_fields
+
+    def blank_optional(name: str, value: Any) -> bool:
+        field = fields.get(name)
+        return (
+            field is not None
+            and not field.is_required()
+            and field.default is None
+            and not _accepts_text(field.annotation)
+            and isinstance(value, str)
+            and not value.strip()
+        )
+
     values = {
-        name: value
+        name: None if blank_optional(name, value) else value
         for name, value in data.items()
         if value is not None or name not in fields or not fields[name].is_required()
     }

@@ -66,23 +66,18 @@ for item in series:
                 year = cols[0].number_input(
                     "Année", min_value=2000, max_value=2100, value=date.today().year, step=1
                 )
-                value = cols[1].number_input(
-                    "Valeur mesurée", value=None, step=0.1, placeholder="ex. 42,5"
-                )
+                value = cols[1].text_input("Valeur mesurée", placeholder="ex. 42,5")
                 source = cols[2].text_input("Source", value=item.source)
                 if st.form_submit_button("Ajouter la valeur"):
-                    if value is None:
-                        st.error("Indiquez la valeur mesurée.")
-                    else:
-                        try:
-                            with db.session(write=True) as session:
-                                measures.record_indicator_value(
-                                    session,
-                                    user,
-                                    item.id,
-                                    {"year": int(year), "value": value, "source": source},
-                                )
-                            flash("Valeur enregistrée.")
-                            st.rerun()
-                        except CtgError as error:
-                            show_error(error)
+                    try:
+                        with db.session(write=True) as session:
+                            measures.record_indicator_value(
+                                session,
+                                user,
+                                item.id,
+                                {"year": int(year), "value": value, "source": source},
+                            )
+                        flash("Valeur enregistrée.")
+                        st.rerun()
+                    except CtgError as error:
+                        show_error(error)

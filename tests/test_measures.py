@@ -102,3 +102,25 @@ def test_a_value_that_is_not_a_finite_number_is_refused(world, session, indicato
                 session, admin, indicator.id, {"year": 2025, "value": bad}
             )
         assert "nombre fini" in raised.value.errors["value"]
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("42,5", 42.5), ("1 234,5", 1234.5), ("7", 7.0)])
+def test_a_value_typed_the_french_way_keeps_its_decimal_comma(
+    world, session, indicator, typed, stored
+):
+    measures.record_indicator_value(
+        session, world.user(Role.admin), indicator.id, {"year": 2025, "value": typed}
+    )
+    assert session.exec(select(IndicatorValue.value)).one() == stored
+
+
+@pytest.mark.parametrize(("typed", "message"), [("", "obligatoire"), ("douze", "nombre")])
+def test_a_missing_or_unreadable_value_is_refused_in_french(
+    world, session, indicator, typed, message
+):
+    with pytest.raises(ValidationFailed) as raised:
+        measures.record_indicator_value(
+            session, world.user(Role.admin), indicator.id, {"year": 2025, "value": typed}
+        )
+    assert message in raised.value.errors["value"]
+    assert raised.value.errors["value"].startswith("Valeur mesurée")

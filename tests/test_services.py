@@ -268,3 +268,9 @@ def test_the_same_amount_written_differently_is_not_a_change(session, officer, w
     services.update_action(session, officer, action.id, 1, {"budget": "12500"})
     assert session.get(Action, action.id, populate_existing=True).version == 1
     assert log_of(session, "action", action.id) == []
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("12 500,50 €", Decimal("12500.50")), ("", None)])
+def test_a_budget_typed_the_french_way_is_read_by_the_core(session, officer, action, typed, stored):
+    services.update_action(session, officer, action.id, 1, {"budget": typed})
+    assert session.get(Action, action.id, populate_existing=True).budget == stored

@@ -4,7 +4,7 @@ collects input, calls one service and shows its French answer next to each field
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import streamlit as st
@@ -44,18 +44,6 @@ ARCHIVE_PENDING = "archive_pending_id"
 
 def budget_text(value: Decimal | None) -> str:
     return formats.number(value, 2) if value is not None else ""
-
-
-def budget_input(text: str) -> Decimal | str | None:
-    """« 12 500,50 » → Decimal('12500.50'); text that is no amount goes to the core as is
-    (it answers « Budget doit être un montant. »)."""
-    cleaned = "".join(text.split()).replace(",", ".").replace("€", "")
-    if not cleaned:
-        return None
-    try:
-        return Decimal(cleaned)
-    except InvalidOperation:
-        return text.strip()
 
 
 def action_fields(
@@ -141,7 +129,7 @@ def action_fields(
             key=key("budget"),
             placeholder="12 500,00",
         )
-        values["budget"] = budget_input(raw_budget)
+        values["budget"] = raw_budget  # « 12 500,50 » is read by the core
         field_error(state, "budget")
     with partners_col:
         values["partners"] = st.text_input(
