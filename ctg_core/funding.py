@@ -6,9 +6,10 @@ import csv
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Annotated
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlmodel import Session, select
 
 from ctg_core import config
@@ -16,7 +17,7 @@ from ctg_core.auth import CurrentUser
 from ctg_core.errors import ValidationFailed, require
 from ctg_core.models import CooperationPost, FundingRule, PostFunding, RenewalStatus, Territory
 from ctg_core.services import diff, get_or_404, log_change, versioned_update
-from ctg_core.validation import validated
+from ctg_core.validation import Money, french_number, validated
 
 CENT = Decimal("0.01")
 
@@ -139,8 +140,10 @@ class FundingDeclaration(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    fte: Decimal = Field(gt=0, le=Decimal("1.5"), max_digits=4, decimal_places=2)
-    eligible_cost: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    fte: Annotated[
+        Decimal, BeforeValidator(french_number), Field(gt=0, le=Decimal("1.5"), decimal_places=2)
+    ]
+    eligible_cost: Money
 
 
 class RenewalStep(BaseModel):
@@ -153,7 +156,7 @@ class RenewalStep(BaseModel):
 class AdvancePayment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    amount: Annotated[Money, Field(gt=0)]
     paid_on: date
 
 

@@ -148,7 +148,7 @@ def versioned_update(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount == 1:  # type: ignore[attr-defined]
-        session.expire(row)
+        session.refresh(row)  # callers read the saved values after the session closes
         return
     session.rollback()
     current = session.get(table, ident, populate_existing=True)

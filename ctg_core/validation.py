@@ -52,6 +52,9 @@ FIELD_LABELS: dict[str, str] = {
     "next_meeting_on": "Prochaine réunion",
     "text": "Décision",
     "value": "Valeur mesurée",
+    "fte": "ETP",
+    "eligible_cost": "Coût éligible",
+    "amount": "Montant",
     "year": "Année",
     "source": "Source",
 }
@@ -65,7 +68,7 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2
 Progress = Annotated[int, Field(ge=0, le=100)]
 
 
-def _french_number(value: Any) -> Any:
+def french_number(value: Any) -> Any:
     """« 1 234,5 € » as typed in France → "1234.5"; an empty text is a missing value."""
     if isinstance(value, str):
         for ignored in (" ", "\u00a0", "\u202f", "€"):
@@ -75,9 +78,9 @@ def _french_number(value: Any) -> Any:
 
 
 # A measured number typed as text: the decimal comma is read, not dropped.
-FrenchFloat = Annotated[float, BeforeValidator(_french_number), Field(allow_inf_nan=False)]
+FrenchFloat = Annotated[float, BeforeValidator(french_number), Field(allow_inf_nan=False)]
 Money = Annotated[
-    Decimal, BeforeValidator(_french_number), Field(ge=0, max_digits=12, decimal_places=2)
+    Decimal, BeforeValidator(french_number), Field(ge=0, max_digits=12, decimal_places=2)
 ]
 
 
@@ -90,6 +93,7 @@ def _french(error: dict[str, Any]) -> str:
         "string_too_long": f"ne doit pas dépasser {ctx.get('max_length')} caractères",
         "greater_than_equal": f"doit être supérieur ou égal à {ctx.get('ge')}",
         "less_than_equal": f"doit être inférieur ou égal à {ctx.get('le')}",
+        "greater_than": f"doit être supérieur à {ctx.get('gt')}",
         "int_parsing": "doit être un nombre entier",
         "int_from_float": "doit être un nombre entier",
         "decimal_parsing": "doit être un montant",

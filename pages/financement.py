@@ -8,6 +8,7 @@ import streamlit as st
 from ctg_core import db, formats, funding
 from ctg_core.errors import CtgError
 from ctg_core.models import RenewalStatus
+from ctg_core.validation import validated
 from ui.auth import current_user
 from ui.feedback import show_error
 from ui.form_feedback import flash, show_flash
@@ -127,10 +128,10 @@ with renew.form("renewal"):
 
 
 @st.dialog("Confirmer le versement de l'acompte")
-def confirm_advance(amount: float, paid_on: date) -> None:
+def confirm_advance(payment: funding.AdvancePayment) -> None:
     st.write(
-        f"Verser **{formats.euros(amount)}** à **{md(line.territory)}** "
-        f"le {formats.day(paid_on)} ? Cette opération est inscrite à l'historique."
+        f"Verser **{formats.euros(payment.amount)}** à **{md(line.territory)}** "
+        f"le {formats.day(payment.paid_on)} ? Cette opération est inscrite à l'historique."
     )
     if st.button("Confirmer le versement", type="primary"):
         try:
@@ -140,7 +141,7 @@ def confirm_advance(amount: float, paid_on: date) -> None:
                     user,
                     line_id,
                     int(line.version),
-                    {"amount": f"{amount:.2f}", "paid_on": paid_on},
+                    payment,
                 )
             flash("Acompte enregistré.")
             st.rerun()
@@ -161,17 +162,19 @@ elif line.renewal_status != RenewalStatus.signee.value:
     )
 else:
     with pay.form("advance"):
-        amount = st.number_input(
+        amount = st.text_input(
             "Montant de l'acompte (€)",
-            min_value=0.0,
-            max_value=float(line.entitlement),
-            value=round(float(line.entitlement) * 0.7, 2),
-            step=100.0,
-            help="Proposé : 70 % du droit de l'année.",
+            value=formats.number(float(line.entitlement) * 0.7, 2),
+            help="Proposé : 70 % du droit de l'année. Virgule décimale : 12 250,50.",
         )
         paid_on = st.date_input("Versé le", value=today, format="DD/MM/YYYY")
         if st.form_submit_button("Verser l'acompte…"):
-            confirm_advance(amount, paid_on)
+            try:  # read the amount before asking for confirmation of a wrong one
+                confirm_advance(
+                    validated(funding.AdvancePayment, {"amount": amount, "paid_on": paid_on})
+                )
+            except CtgError as error:
+                show_error(error)
 
 with st.expander("Coût déclaré et droit de l'année", icon=":material/calculate:"):
     st.caption(
@@ -180,12 +183,8 @@ with st.expander("Coût déclaré et droit de l'année", icon=":material/calcula
     )
     with st.form("declaration"):
         cols = st.columns(2)
-        fte = cols[0].number_input(
-            "ETP", min_value=0.1, max_value=1.5, value=float(line.fte), step=0.1
-        )
-        cost = cols[1].number_input(
-            "Coût éligible (€)", min_value=0.0, value=float(line.eligible_cost), step=500.0
-        )
+        fte = cols[0].text_input("ETP", value=formats.number(line.fte, 2))
+        cost = cols[1].text_input("Coût éligible (€)", value=formats.number(line.eligible_cost, 2))
         if st.form_submit_button("Recalculer le droit"):
             try:
                 with db.session(write=True) as session:
@@ -194,7 +193,7 @@ with st.expander("Coût déclaré et droit de l'année", icon=":material/calcula
                         user,
                         line_id,
                         int(line.version),
-                        {"fte": f"{fte:.2f}", "eligible_cost": f"{cost:.2f}"},
+                        {"fte": fte, "eligible_cost": cost},
                     )
                 flash(f"Droit recalculé : {formats.euros(saved.entitlement)}.")
                 st.rerun()

@@ -10,7 +10,14 @@ from streamlit.testing.v1 import AppTest
 
 from ctg_core import funding
 from ctg_core.errors import ConflictError, PermissionDenied, ValidationFailed
-from ctg_core.models import ChangeLog, CooperationPost, PostFunding, RenewalStatus, Role
+from ctg_core.models import (
+    ChangeLog,
+    CooperationPost,
+    FundingRule,
+    PostFunding,
+    RenewalStatus,
+    Role,
+)
 from tests.factories import CARENE
 
 TODAY = date(2026, 11, 25)
@@ -137,3 +144,39 @@ def test_no_rule_for_the_year_means_no_entitlement(world, session):
         funding.declare_funding(
             session, world.user(Role.admin), line.id, 1, {"fte": "1", "eligible_cost": "40000"}
         )
+
+
+def funding_page(world) -> AppTest:
+    manager = world.user(Role.caf_manager, demo=True)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["persona_id"] = manager.id
+    at.switch_page("pages/financement.py")
+    return at.run()
+
+
+def declare(at: AppTest, fte: str, cost: str) -> AppTest:
+    next(t for t in at.text_input if t.label == "ETP").set_value(fte)
+    next(t for t in at.text_input if t.label == "Coût éligible (€)").set_value(cost)
+    return next(b for b in at.button if b.label == "Recalculer le droit").click().run()
+
+
+def test_the_declared_cost_typed_the_french_way_recomputes_the_entitlement(app_world):
+    year = date.today().year
+    line = make_line(app_world, year=year, entitlement=Decimal("0"))
+    at = declare(funding_page(app_world), "0,8", "41 000")
+    assert not at.exception
+    app_world.session.rollback()  # end the test's read transaction: see what the page wrote
+    saved = app_world.session.get(PostFunding, line.id)
+    rule = app_world.session.get(FundingRule, year)
+    assert (saved.fte, saved.eligible_cost) == (Decimal("0.80"), Decimal("41000.00"))
+    assert saved.entitlement == funding.entitlement(Decimal("0.8"), Decimal("41000"), rule)
+    assert saved.entitlement > 0
+
+
+def test_an_unreadable_cost_is_refused_in_french_and_changes_nothing(app_world):
+    line = make_line(app_world, year=date.today().year)
+    at = declare(funding_page(app_world), "1", "quarante mille")
+    assert not at.exception
+    assert "Coût éligible doit être un montant" in " ".join(m.value for m in at.markdown)
+    app_world.session.rollback()  # end the test's read transaction: see what the page wrote
+    assert app_world.session.get(PostFunding, line.id).version == 1
