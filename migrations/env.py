@@ -3,7 +3,10 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from ctg_core import config, db, models  # noqa: F401  (registers every table)
+from ctg_core.common import (
+    config,
+    db,
+)
 
 target_metadata = SQLModel.metadata
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ctg_core import db, plan, services
-from ctg_core.errors import CtgError
+from ctg_core.common import db
+from ctg_core.common.errors import CtgError
+from ctg_core.people import queries as people
+from ctg_core.plan import commands as plan_commands
+from ctg_core.plan import queries as plan_queries
 from ui.auth import current_user
 from ui.form_feedback import field_error, flash, form_problems, form_state, show_flash
 from ui.plain_text import md
@@ -54,7 +57,7 @@ def new_axis_form() -> None:
         return
     try:
         with db.session(write=True) as session:
-            axis = services.add_axis(session, user, {"code": code, "label": label})
+            axis = plan_commands.add_axis(session, user, {"code": code, "label": label})
     except CtgError as error:
         state.refused(error)
         st.rerun()
@@ -69,7 +72,7 @@ st.caption(
     "sont fournies ; vous pouvez en ajouter. Une thématique n'est jamais supprimée."
 )
 with db.session() as session:
-    axes = plan.axes_with_usage(session)
+    axes = plan_queries.axes_with_usage(session)
 st.dataframe(
     axes.assign(archived=axes["archived"].map({True: "Archivée", False: "Active"})),
     key="axes_table",
@@ -94,7 +97,7 @@ with st.expander(
 st.header("Utilisateurs")
 st.caption("Lecture seule. Les comptes sont reconnus par leur adresse e-mail lors de la connexion.")
 with db.session() as session:
-    users = plan.user_directory(session, user)
+    users = people.user_directory(session, user)
 st.dataframe(
     users.assign(
         active=users["active"].map({True: "Oui", False: "Non"}),

@@ -7,14 +7,18 @@ from datetime import date
 
 import streamlit as st
 
-from ctg_core import db, meeting_queries, meetings, queries
-from ctg_core.errors import CtgError
-from ctg_core.models import ConventionPhase, MeetingKind, MeetingStatus
+from ctg_core.committee import commands as committee
+from ctg_core.committee import queries as committee_queries
+from ctg_core.common import db, settings
+from ctg_core.common.errors import CtgError
+from ctg_core.common.models import ConventionPhase, MeetingKind, MeetingStatus
+from ctg_core.plan import queries as plan_queries
 from ui import agenda_view, minutes_view, presentation_view
 from ui.auth import current_user
-from ui.committee_text import flash, md, show_flash
 from ui.convention_picker import pick_convention, requested_id
 from ui.feedback import show_error
+from ui.form_feedback import flash, show_flash
+from ui.plain_text import md
 
 MODES = {
     "prepare": ":material/checklist: Préparer",
@@ -27,7 +31,7 @@ today = date.today()
 show_flash()
 
 with db.session() as session:
-    conventions = queries.conventions(session, user)
+    conventions = plan_queries.conventions(session, user)
 if not conventions:
     st.title("Comité")
     st.info("Aucune convention n'est visible avec votre profil.", icon=":material/info:")
@@ -48,10 +52,10 @@ convention_id = pick_convention(
 )
 
 with db.session() as session:
-    header = queries.convention_header(session, user, convention_id)
-    rows = meeting_queries.meetings_of(session, user, convention_id)
-    suggestions = meeting_queries.attendee_suggestions(session, user, convention_id)
-    fictitious = queries.holds_demo_data(session)
+    header = plan_queries.convention_header(session, user, convention_id)
+    rows = committee_queries.meetings_of(session, user, convention_id)
+    suggestions = committee_queries.attendee_suggestions(session, user, convention_id)
+    fictitious = settings.holds_demo_data(session)
 
 # --- creating a meeting -------------------------------------------------------------------
 
@@ -87,7 +91,7 @@ def _create_form() -> None:
     }
     try:
         with db.session(write=True) as session:
-            meeting = meetings.create_meeting(session, user, convention_id, data, today=today)
+            meeting = committee.create_meeting(session, user, convention_id, data, today=today)
     except CtgError as error:
         show_error(error)
         return
@@ -133,7 +137,7 @@ meeting_id = pick_meeting.selectbox(
 st.query_params["reunion"] = str(meeting_id)
 
 with db.session() as session:
-    detail = meeting_queries.meeting_detail(session, user, meeting_id)
+    detail = committee_queries.meeting_detail(session, user, meeting_id)
 
 default_mode = "minutes" if detail.status is MeetingStatus.closed else "prepare"
 if st.session_state.get("comite-mode-for") != meeting_id:

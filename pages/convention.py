@@ -9,11 +9,15 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from ctg_core import charts, config, db, formats, plan, queries
-from ctg_core.errors import CtgError
-from ctg_core.models import ActionStatus, ConventionPhase
-from ctg_core.plan import ActionDetail, PlanFilters
-from ctg_core.queries import AxisRef, AxisStatus, ConventionHeader, ConventionRef
+from ctg_core.common import config, db, formats, history
+from ctg_core.common.errors import CtgError
+from ctg_core.common.models import ActionStatus, ConventionPhase
+from ctg_core.plan import charts as plan_charts
+from ctg_core.plan import filters as plan_filters
+from ctg_core.plan import phases, timeline
+from ctg_core.plan import queries as plan_queries
+from ctg_core.plan.filters import PlanFilters
+from ctg_core.plan.queries import ActionDetail, AxisRef, AxisStatus, ConventionHeader, ConventionRef
 from ui import action_form, convention_form
 from ui.auth import current_user
 from ui.feedback import show_error
@@ -89,7 +93,7 @@ def convention_selector(current: int | None, readable: list[ConventionRef]) -> N
     refs = readable
     if text.strip():
         with db.session() as session:
-            refs = queries.search_conventions(session, user, text)
+            refs = plan_queries.search_conventions(session, user, text)
     by_id = {r.id: r for r in refs}
     st.session_state[PICKER] = current if current in by_id else None
     with pick_col:
@@ -120,7 +124,7 @@ def show_header(header: ConventionHeader) -> None:
     )
     if header.starts_on and header.ends_on:
         period = f"du {formats.day(header.starts_on)} au {formats.day(header.ends_on)}"
-        period += f"  \n{plan.duration_label(header.starts_on, header.ends_on)}"
+        period += f"  \n{phases.duration_label(header.starts_on, header.ends_on)}"
     else:
         period = "Dates non renseignées"
     signed = f"signée le {formats.day(header.signed_on)}" if header.signed_on else "non signée"
@@ -134,7 +138,7 @@ def show_header(header: ConventionHeader) -> None:
 
 def show_stepper(header: ConventionHeader) -> None:
     """Five steps; the current one is framed and says « Phase actuelle » in words."""
-    steps = plan.phase_steps(header.phase, header.phase_dates)
+    steps = phases.phase_steps(header.phase, header.phase_dates)
     st.markdown("**Phase de la convention**")
     for column, step in zip(st.columns(len(steps)), steps, strict=True):
         reached = formats.day(step.reached_on)
@@ -161,16 +165,16 @@ def show_stepper(header: ConventionHeader) -> None:
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def advisor_choices(database_url: str) -> list[plan.Choice]:
+def advisor_choices(database_url: str) -> list[plan_queries.Choice]:
     """Choices for the forms, read at most every five minutes (keyed by database)."""
     with db.session() as session:
-        return plan.advisor_choices(session)
+        return plan_queries.advisor_choices(session)
 
 
 @st.cache_data(ttl=3600, show_spinner=False)
-def territory_choices(database_url: str) -> list[plan.Choice]:
+def territory_choices(database_url: str) -> list[plan_queries.Choice]:
     with db.session() as session:
-        return plan.territory_choices(session)
+        return plan_queries.territory_choices(session)
 
 
 def show_convention_admin(header: ConventionHeader) -> None:
@@ -186,7 +190,7 @@ def show_convention_admin(header: ConventionHeader) -> None:
             )
     with st.expander("Historique de la convention", icon=":material/history:"):
         with db.session() as session:
-            lines = plan.convention_history(session, user, header.id)
+            lines = plan_queries.convention_history(session, user, header.id)
         show_history(lines, key="convention_history")
 
 
@@ -196,7 +200,7 @@ def show_convention_admin(header: ConventionHeader) -> None:
 def axis_clicked(chart_key: str) -> None:
     """A click on a bar filters the plan on that axis; a second click shows every axis."""
     event = st.session_state.get(chart_key)
-    picked = (event or {}).get("selection", {}).get(charts.AXIS_SELECTION, [])
+    picked = (event or {}).get("selection", {}).get(plan_charts.AXIS_SELECTION, [])
     ids = sorted({int(p["axis_id"]) for p in picked if "axis_id" in p})
     current = sorted(st.session_state.get(AXES) or [])
     st.session_state[AXES] = [] if ids == current else ids
@@ -218,7 +222,7 @@ def axis_table(statuses: list[AxisStatus]) -> pd.DataFrame:
 
 def show_axis_status(active: pd.DataFrame, axis_filter: list[int]) -> None:
     st.subheader("Avancement par axe")
-    statuses = queries.axis_status(active)
+    statuses = plan_queries.axis_status(active)
     total, late = len(active), int(active["late"].sum())
     vigilance = int((active["vigilance"].fillna("").str.strip() != "").sum())
     mean = float(active["progress"].mean()) if total else None
@@ -234,10 +238,10 @@ def show_axis_status(active: pd.DataFrame, axis_filter: list[int]) -> None:
     with chart_tab:
         chart_key = "axis_chart-" + "-".join(str(i) for i in sorted(axis_filter))
         st.altair_chart(
-            charts.axis_status_chart(statuses, axis_filter),
+            plan_charts.axis_status_chart(statuses, axis_filter),
             key=chart_key,
             on_select=lambda: axis_clicked(chart_key),
-            selection_mode=charts.AXIS_SELECTION,
+            selection_mode=plan_charts.AXIS_SELECTION,
             width="stretch",
         )
         st.caption(
@@ -251,7 +255,7 @@ def show_axis_status(active: pd.DataFrame, axis_filter: list[int]) -> None:
 # --- plan d'actions ----------------------------------------------------------------------
 
 
-def plan_filters(frame: pd.DataFrame) -> PlanFilters:
+def filter_widgets(frame: pd.DataFrame) -> PlanFilters:
     """Filter widgets (state in `st.session_state`, kept while the convention stays)."""
     counts = frame["axis_id"].value_counts()
     labels = dict(zip(frame["axis_id"], frame["axis"], strict=False))
@@ -273,7 +277,7 @@ def plan_filters(frame: pd.DataFrame) -> PlanFilters:
     lead_col, flags_col, archived_col = st.columns([2, 2, 1.4])
     with lead_col:
         chosen_leads = st.multiselect(
-            "Pilote", plan.leads(frame), key="plan_leads", placeholder="Tous les pilotes"
+            "Pilote", plan_filters.leads(frame), key="plan_leads", placeholder="Tous les pilotes"
         )
     with flags_col:
         no_lead = st.checkbox("Sans pilote", key="plan_no_lead")
@@ -393,7 +397,7 @@ def fiche_selector(frame: pd.DataFrame) -> int | None:
     )
 
 
-def show_history(lines: list[plan.HistoryLine], *, key: str) -> None:
+def show_history(lines: list[history.HistoryLine], *, key: str) -> None:
     if not lines:
         st.caption("Aucune modification enregistrée.")
         return
@@ -403,7 +407,7 @@ def show_history(lines: list[plan.HistoryLine], *, key: str) -> None:
                 {
                     "Date": formats.moment(line.at),
                     "Par": line.user_name,
-                    "Opération": line.operation,
+                    "Opération": line.operation_label,
                     "Réunion": line.meeting or "—",
                     "Modifications": line.summary,
                 }
@@ -460,17 +464,17 @@ def show_fiche(detail: ActionDetail, header: ConventionHeader, axes: list[AxisRe
 
 
 def show_timeline(rows: pd.DataFrame) -> None:
-    timeline = plan.timeline_rows(rows)
-    if timeline.empty:
+    bars = timeline.timeline_rows(rows)
+    if bars.empty:
         st.info("Aucune action datée ne correspond aux filtres.", icon=":material/info:")
     else:
-        st.altair_chart(charts.timeline_chart(timeline, today), key="timeline", width="content")
+        st.altair_chart(plan_charts.timeline_chart(bars, today), key="timeline", width="content")
         st.caption(
             f"Chaque barre va du début à l'échéance (◆). Trait pointillé : aujourd'hui "
             f"({formats.day(today)}). Les actions en retard portent la mention "
             "« ⚠ en retard » et un contour rouge."
         )
-    undated = plan.undated_count(rows)
+    undated = timeline.undated_count(rows)
     if undated:
         st.caption(f"{undated} action(s) sans date n'apparaissent pas sur le calendrier.")
 
@@ -478,21 +482,21 @@ def show_timeline(rows: pd.DataFrame) -> None:
 # --- the page, top to bottom -------------------------------------------------------------
 
 with db.session() as session:
-    readable = queries.conventions(session, user)
+    readable = plan_queries.conventions(session, user)
 current, complaint = requested_convention(readable[0].id if readable else None)
 
 header: ConventionHeader | None = None
 if current is not None:
     try:
         with db.session() as session:
-            header = queries.convention_header(session, user, current)
-            active = queries.actions_frame(session, user, current, today)
+            header = plan_queries.convention_header(session, user, current)
+            active = plan_queries.actions_frame(session, user, current, today)
             frame = (
-                queries.actions_frame(session, user, current, today, include_archived=True)
+                plan_queries.actions_frame(session, user, current, today, include_archived=True)
                 if st.session_state.get(ARCHIVED, False)
                 else active
             )
-            axes = queries.axes(session)
+            axes = plan_queries.axes(session)
     except CtgError as error:
         complaint = f"{md(error.message)}"
 
@@ -543,8 +547,8 @@ if frame.empty:
     st.info("Aucune fiche action pour cette convention.", icon=":material/info:")
     st.stop()
 
-filters = plan_filters(frame)
-filtered = plan.filter_actions(frame, filters)
+filters = filter_widgets(frame)
+filtered = plan_filters.filter_actions(frame, filters)
 st.caption(f"{len(filtered)} fiche(s) affichée(s) sur {len(frame)}.")
 table_tab, timeline_tab = st.tabs(["Tableau", "Calendrier"])
 with table_tab:
@@ -553,7 +557,7 @@ with table_tab:
     if fiche_id is not None:
         try:
             with db.session() as session:
-                detail = plan.action_detail(session, user, fiche_id, today)
+                detail = plan_queries.action_detail(session, user, fiche_id, today)
         except CtgError as error:
             show_error(error)
         else:

@@ -5,10 +5,12 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from ctg_core import db, formats, funding
-from ctg_core.errors import CtgError
-from ctg_core.models import RenewalStatus
-from ctg_core.validation import validated
+from ctg_core.common import db, formats
+from ctg_core.common.errors import CtgError
+from ctg_core.common.models import RenewalStatus
+from ctg_core.common.validation import validated
+from ctg_core.funding import commands as funding
+from ctg_core.funding import queries as funding_queries
 from ui.auth import current_user
 from ui.feedback import show_error
 from ui.form_feedback import flash, show_flash
@@ -25,14 +27,14 @@ st.caption(
 )
 
 with db.session() as session:
-    years = funding.funding_years(session)
+    years = funding_queries.funding_years(session)
 if not years:
     st.info("Aucun financement de poste n'est encore enregistré.", icon=":material/info:")
     st.stop()
 
 year = st.selectbox("Année", years, index=years.index(today.year) if today.year in years else 0)
 with db.session() as session:
-    lines = funding.funding_lines(session, user, year, today)
+    lines = funding_queries.funding_lines(session, user, year, today)
 
 if lines.empty:
     st.info("Aucun poste financé cette année sur vos territoires.", icon=":material/info:")

@@ -5,8 +5,12 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from ctg_core import db, formats, indicators, measures, queries, trend_charts
-from ctg_core.errors import CtgError
+from ctg_core.common import db, formats
+from ctg_core.common.errors import CtgError
+from ctg_core.indicators import charts as indicator_charts
+from ctg_core.indicators import commands as indicator_commands
+from ctg_core.indicators import queries as indicator_queries
+from ctg_core.plan import queries as plan_queries
 from ui.auth import current_user
 from ui.convention_picker import pick_convention
 from ui.feedback import show_error
@@ -18,7 +22,7 @@ show_flash()
 st.title("Indicateurs")
 
 with db.session() as session:
-    refs = queries.conventions(session, user)
+    refs = plan_queries.conventions(session, user)
 if not refs:
     st.info("Aucune convention n'est visible avec votre profil.", icon=":material/info:")
     st.stop()
@@ -28,8 +32,8 @@ convention_id = pick_convention(
 )
 
 with db.session() as session:
-    series = indicators.convention_indicators(session, user, convention_id)
-    header = queries.convention_header(session, user, convention_id)
+    series = indicator_queries.convention_indicators(session, user, convention_id)
+    header = plan_queries.convention_header(session, user, convention_id)
 
 if not series:
     st.info("Cette convention n'a pas encore d'indicateur.", icon=":material/info:")
@@ -40,8 +44,8 @@ for item in series:
         st.subheader(md(item.name))
         left, right = st.columns([3, 2])
         with left:
-            st.altair_chart(trend_charts.sparkline(item, width=520, height=180))
-            st.caption(md(trend_charts.describe(item)))
+            st.altair_chart(indicator_charts.sparkline(item, width=520, height=180))
+            st.caption(md(indicator_charts.describe(item)))
         with right:
             unit = f" {md(item.unit)}" if item.unit else ""
             sens = item.direction.label
@@ -71,7 +75,7 @@ for item in series:
                 if st.form_submit_button("Ajouter la valeur"):
                     try:
                         with db.session(write=True) as session:
-                            measures.record_indicator_value(
+                            indicator_commands.record_indicator_value(
                                 session,
                                 user,
                                 item.id,

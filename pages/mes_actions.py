@@ -11,11 +11,18 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from ctg_core import db, quick_updates
-from ctg_core.models import ActionStatus
-from ctg_core.quick_updates import EDITABLE_FIELDS, BatchReport, Outcome, RowChange
+from ctg_core.common import db
+from ctg_core.common.history import change_text
+from ctg_core.common.models import ActionStatus
+from ctg_core.plan import commands as plan_commands
+from ctg_core.plan import queries as plan_queries
+from ctg_core.plan import table_edits
+from ctg_core.plan.commands import BatchReport, Outcome, RowChange
+from ctg_core.plan.table_edits import EDITABLE_FIELDS
 from ui.auth import current_user
-from ui.committee_text import LATE_TEXT, change_text, conflict_text, flash, show_flash, status_text
+from ui.committee_text import conflict_text
+from ui.form_feedback import flash, show_flash
+from ui.plan_labels import LATE_TEXT, status_text
 
 PENDING_KEY = "mes-actions-pending"  # action id -> (outcome, the user's values)
 REPORT_KEY = "mes-actions-report"
@@ -41,7 +48,7 @@ st.caption(
 )
 
 with db.session() as session:
-    fresh = quick_updates.officer_actions(session, user, today)
+    fresh = plan_queries.officer_actions(session, user, today)
 # The table keeps the rows (and versions) it was loaded with until the next save or reload:
 # every cell edit reruns the page, and reloading then would drop the edits in progress.
 frame = st.session_state.get(LOADED_KEY)
@@ -179,7 +186,7 @@ edited = st.data_editor(
         "vigilance": st.column_config.TextColumn("Point de vigilance", width="medium"),
     },
 )
-changes = quick_updates.changes_between(original, edited)
+changes = table_edits.changes_between(original, edited)
 # Kept input that now matches what is stored (reverted, or saved by someone else) is done.
 for action_id in set(pending) & set(original.index) - {c.action_id for c in changes}:
     pending.pop(action_id)
@@ -217,7 +224,7 @@ def confirm(changes: list[RowChange]) -> None:
         st.rerun()
     if save.button("Enregistrer", type="primary", key="mes-actions-confirmed", width="stretch"):
         with db.session(write=True) as session:
-            result = quick_updates.update_actions(session, user, changes)
+            result = plan_commands.update_actions(session, user, changes)
         for row in result.rows:
             if row.outcome in {Outcome.rejected, Outcome.conflict}:
                 pending[row.action_id] = (row.outcome, row.attempted)

@@ -15,9 +15,13 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from ctg_core import config, db, formats, maps, overview, queries, territories
-from ctg_core.models import TerritoryKind
-from ctg_core.overview import OverviewKpis, TerritoryRow
+from ctg_core.common import config, db, formats
+from ctg_core.common.models import TerritoryKind
+from ctg_core.overview import map as overview_map
+from ctg_core.overview import queries as overview
+from ctg_core.overview.queries import OverviewKpis, TerritoryRow
+from ctg_core.plan import queries as plan_queries
+from ctg_core.reference import territories
 from ui.auth import current_user
 from ui.overview_filters import current_filters, sidebar_filters
 from ui.plain_text import md
@@ -29,9 +33,9 @@ TABLE_CODES_KEY = "ov_table_codes"
 
 
 @st.cache_resource(show_spinner=False)
-def territory_shapes(departement: str) -> maps.Shapes:
+def territory_shapes(departement: str) -> overview_map.Shapes:
     """The département's outlines, read once per process."""
-    return maps.shapes_from_layers(
+    return overview_map.shapes_from_layers(
         territories.read_layer(territories.epci_layer_path(departement)),
         territories.read_layer(territories.commune_layer_path(departement)),
     )
@@ -179,11 +183,11 @@ def show_panel(row: TerritoryRow | None) -> None:
 
 
 @st.fragment
-def map_and_panel(rows: list[TerritoryRow], shapes: maps.Shapes, tiles: str) -> None:
+def map_and_panel(rows: list[TerritoryRow], shapes: overview_map.Shapes, tiles: str) -> None:
     left, right = st.columns([3, 1])
     with left:
         st_folium(
-            maps.overview_map(rows, shapes, tiles=tiles),
+            overview_map.overview_map(rows, shapes, tiles=tiles),
             key=MAP_KEY,
             height=520,
             use_container_width=True,
@@ -192,7 +196,7 @@ def map_and_panel(rows: list[TerritoryRow], shapes: maps.Shapes, tiles: str) -> 
         )
         st.caption("Contours : IGN Admin Express · populations municipales : INSEE.")
     with right:
-        st.html(maps.legend_html(Counter(r.phase_key for r in rows)))
+        st.html(overview_map.legend_html(Counter(r.phase_key for r in rows)))
         selected = st.session_state.get(SELECTED_KEY)
         show_panel(next((r for r in rows if r.code == selected), None))
 
@@ -256,7 +260,7 @@ departement = config.departement()
 shapes = territory_shapes(departement)
 
 with db.session() as session:
-    axes = queries.axes(session)
+    axes = plan_queries.axes(session)
 choices = territory_choices(departement)
 filters = current_filters(axes, choices)
 with db.session() as session:

@@ -80,8 +80,8 @@ def bench_apptest(database_url: str, bare_script: Path, runs: int) -> None:
     os.environ["CTG_DATABASE_URL"] = database_url
     from streamlit.testing.v1 import AppTest
 
-    from ctg_core import auth, db
-    from ctg_core.models import Role
+    from ctg_core.common import auth, db
+    from ctg_core.common.models import Role
 
     with db.session() as session:
         manager = next(p for p in auth.demo_personas(session) if p.role is Role.caf_manager)

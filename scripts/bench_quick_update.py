@@ -2,10 +2,10 @@
 
 Usage: python scripts/bench_quick_update.py [--saves 200] [--page-runs 15]
 
-1. Service: median time of one quick update during a meeting — `meetings.quick_update` in a
+1. Service: median time of one quick update during a meeting — `committee.quick_update` in a
    write session: permission, validation, version check, change log, agenda item, one
    commit — against a bare single-row UPDATE + commit in a write session. Target ≤ 50 ms.
-   The officer's batch (`quick_updates.update_actions`, one row) is measured too.
+   The officer's batch (`plan_commands.update_actions`, one row) is measured too.
 2. Page (AppTest): the Comité page in presentation mode, the run that saves a quick update
    and redraws, against the same page's run that only moves to another point and against a
    bare page (one title). AppTest reruns the whole page; in the browser only the fragment
@@ -55,17 +55,20 @@ def alternate(runs: int, first: Callable[[], float], second: Callable[[], float]
 
 def setting_up(url: str):  # type: ignore[no-untyped-def]
     """The demo officer, a meeting of their convention with its agenda, two actions."""
-    from ctg_core import auth, bootstrap, db, meetings, quick_updates
-    from ctg_core.models import Role
+    from ctg_core.committee import commands as committee
+    from ctg_core.common import auth, db
+    from ctg_core.common.models import Role
+    from ctg_core.plan import queries as plan_queries
+    from ctg_core.setup import bootstrap
 
     bootstrap.prepare(url, demo=True)
     os.environ["CTG_DATABASE_URL"] = url
     with db.session() as session:
         officer = next(p for p in auth.demo_personas(session) if p.role is Role.coop_officer)
-        frame = quick_updates.officer_actions(session, officer, date.today())
+        frame = plan_queries.officer_actions(session, officer, date.today())
     convention_id = int(frame["convention_id"].iloc[0])
     with db.session(write=True) as session:
-        meeting = meetings.create_meeting(
+        meeting = committee.create_meeting(
             session,
             officer,
             convention_id,
@@ -82,9 +85,11 @@ def setting_up(url: str):  # type: ignore[no-untyped-def]
 def bench_service(officer, meeting_id: int, ids: list[int], saves: int) -> None:  # type: ignore[no-untyped-def]
     import sqlalchemy as sa
 
-    from ctg_core import db, meetings, quick_updates
-    from ctg_core.models import Action
-    from ctg_core.quick_updates import RowChange
+    from ctg_core.committee import commands as committee
+    from ctg_core.common import db
+    from ctg_core.common.models import Action
+    from ctg_core.plan import commands as plan_commands
+    from ctg_core.plan.commands import RowChange
 
     target, batch_target, bare_target = ids[0], ids[1], ids[2]
     versions: dict[int, int] = {}
@@ -108,7 +113,7 @@ def bench_service(officer, meeting_id: int, ids: list[int], saves: int) -> None:
     def quick() -> float:
         def run() -> None:
             with db.session(write=True) as session:
-                result = meetings.quick_update(
+                result = committee.quick_update(
                     session,
                     officer,
                     meeting_id,
@@ -126,7 +131,7 @@ def bench_service(officer, meeting_id: int, ids: list[int], saves: int) -> None:
                 batch_target, versions[batch_target], {"last_comment": f"lot {next(counter)}"}
             )
             with db.session(write=True) as session:
-                report = quick_updates.update_actions(session, officer, [change])
+                report = plan_commands.update_actions(session, officer, [change])
             assert report.rows[0].outcome.value == "saved", report.rows[0].message
             versions[batch_target] += 1
 
@@ -148,7 +153,8 @@ def bench_service(officer, meeting_id: int, ids: list[int], saves: int) -> None:
 def bench_pages(officer, meeting_id: int, convention_id: int, bare_script: Path, runs: int) -> None:  # type: ignore[no-untyped-def]
     from streamlit.testing.v1 import AppTest
 
-    from ctg_core import db, meeting_queries
+    from ctg_core.committee import queries as committee_queries
+    from ctg_core.common import db
     from ui.presentation_view import point_key
 
     def check(at: AppTest) -> AppTest:
@@ -172,7 +178,7 @@ def bench_pages(officer, meeting_id: int, convention_id: int, bare_script: Path,
         comite.session_state[point_key(meeting_id)] = 0
         check(comite.run())
         with db.session() as session:
-            return meeting_queries.agenda(session, officer, meeting_id, date.today())[0]
+            return committee_queries.agenda(session, officer, meeting_id, date.today())[0]
 
     def save() -> float:
         item = first_point()

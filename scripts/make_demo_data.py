@@ -19,10 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlmodel import Session, func, select
 
-from ctg_core import bootstrap, config, db, demo
-from ctg_core.funding import load_funding_rules
-from ctg_core.models import Convention, Territory
-from ctg_core.territories import load_national_epci, load_territories
+from ctg_core.common import config, db
+from ctg_core.common.models import Convention, Territory
+from ctg_core.reference.funding_rules import load_funding_rules
+from ctg_core.reference.territories import load_national_epci, load_territories
+from ctg_core.setup import bootstrap, demo
 
 
 def main() -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ctg_core import bootstrap, config
+from ctg_core.common import config
+from ctg_core.setup import bootstrap
 
 
 def main() -> None:

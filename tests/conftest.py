@@ -18,9 +18,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 
-from ctg_core import bootstrap, db
-from ctg_core.funding import load_funding_rules
-from ctg_core.territories import load_territories
+from ctg_core.common import db
+from ctg_core.reference.funding_rules import load_funding_rules
+from ctg_core.reference.territories import load_territories
+from ctg_core.setup import bootstrap
 from tests.factories import World
 
 PG_ADMIN_DSN = os.environ.get("CTG_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from ctg_core.auth import CurrentUser, current_user_from
-from ctg_core.models import (
+from ctg_core.common.auth import CurrentUser, current_user_from
+from ctg_core.common.models import (
     Action,
     ActionStatus,
     Axis,

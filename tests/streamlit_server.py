@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from ctg_core import bootstrap, db
+from ctg_core.common import db
+from ctg_core.setup import bootstrap
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT_S = 60

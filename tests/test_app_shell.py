@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ctg_core.models import Role
+from ctg_core.common.models import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [

@@ -5,9 +5,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from ctg_core import charts, plan
-from ctg_core.models import ActionStatus
-from ctg_core.queries import ACTION_COLUMNS, AxisStatus
+from ctg_core.common.models import ActionStatus
+from ctg_core.plan import charts as plan_charts
+from ctg_core.plan import timeline
+from ctg_core.plan.queries import ACTION_COLUMNS, AxisStatus
 
 NONE = dict.fromkeys(ActionStatus, 0)
 
@@ -51,12 +52,12 @@ def dataset(spec: dict, layer: dict | None = None) -> list[dict]:
 
 @pytest.mark.parametrize("status", list(ActionStatus))
 def test_count_labels_read_on_their_segment(status):
-    fill, ink = charts.STATUS_COLOURS[status]
+    fill, ink = plan_charts.STATUS_COLOURS[status]
     assert contrast(fill, ink) >= 4.5
 
 
 def test_every_status_has_its_own_colour():
-    fills = [fill for fill, _ in charts.STATUS_COLOURS.values()]
+    fills = [fill for fill, _ in plan_charts.STATUS_COLOURS.values()]
     assert len(set(fills)) == len(ActionStatus)
 
 
@@ -64,7 +65,7 @@ def test_every_status_has_its_own_colour():
 
 
 def test_segments_stack_in_status_order_and_skip_empty_ones():
-    segments = charts.status_segments(STATUSES)
+    segments = plan_charts.status_segments(STATUSES)
 
     first = segments[segments["axis_id"] == 1]
     assert list(first["status_label"]) == ["À venir", "En cours", "Réalisée"]
@@ -75,37 +76,37 @@ def test_segments_stack_in_status_order_and_skip_empty_ones():
 
 
 def test_axes_outside_the_filter_are_drawn_faded():
-    segments = charts.status_segments(STATUSES, selected=[2])
+    segments = plan_charts.status_segments(STATUSES, selected=[2])
     assert set(segments[segments["axis_id"] == 1]["in_selection"]) == {False}
     assert set(segments[segments["axis_id"] == 2]["in_selection"]) == {True}
-    assert set(charts.status_segments(STATUSES)["in_selection"]) == {True}
+    assert set(plan_charts.status_segments(STATUSES)["in_selection"]) == {True}
     # White on a faded blue would not read: faded segments are labelled in dark ink.
     faded_en_cours = segments[(segments["axis_id"] == 1) & (segments["status"] == "en_cours")]
-    assert list(faded_en_cours["ink"]) == [charts.DARK]
+    assert list(faded_en_cours["ink"]) == [plan_charts.DARK]
 
 
 def test_each_bar_ends_with_its_total_and_late_count_in_words():
-    totals = charts.axis_totals(STATUSES)
+    totals = plan_charts.axis_totals(STATUSES)
     assert list(totals["text"]) == ["5 actions · 2 en retard", "1 action"]
 
 
 def test_axis_chart_reports_clicks_on_an_axis_and_labels_every_segment():
-    spec = charts.axis_status_chart(STATUSES).to_dict()
+    spec = plan_charts.axis_status_chart(STATUSES).to_dict()
 
     bars, counts, ends = layers(spec)
     [param] = spec.get("params") or bars["params"]
-    assert param["name"] == charts.AXIS_SELECTION
+    assert param["name"] == plan_charts.AXIS_SELECTION
     assert param["select"]["fields"] == ["axis_id"]
     scale = bars["encoding"]["color"]["scale"]
     assert scale["domain"] == [s.label for s in ActionStatus]
-    assert scale["range"] == [charts.STATUS_COLOURS[s][0] for s in ActionStatus]
+    assert scale["range"] == [plan_charts.STATUS_COLOURS[s][0] for s in ActionStatus]
     assert counts["mark"]["type"] == "text"
     assert counts["encoding"]["text"]["field"] == "count"
     assert [row["text"] for row in dataset(spec, ends)] == ["5 actions · 2 en retard", "1 action"]
 
 
 def test_charts_speak_french():
-    spec = charts.axis_status_chart(STATUSES).to_dict()
+    spec = plan_charts.axis_status_chart(STATUSES).to_dict()
     assert spec["config"]["locale"]["time"]["months"][0] == "janvier"
     assert spec["config"]["locale"]["number"]["decimal"] == ","
 
@@ -148,8 +149,8 @@ def actions_frame() -> pd.DataFrame:
 
 
 def test_timeline_groups_by_axis_with_todays_line_and_late_marks():
-    rows = plan.timeline_rows(actions_frame())
-    spec = charts.timeline_chart(rows, date(2026, 11, 25)).to_dict()
+    rows = timeline.timeline_rows(actions_frame())
+    spec = plan_charts.timeline_chart(rows, date(2026, 11, 25)).to_dict()
 
     assert spec["facet"]["row"]["field"] == "axis"
     assert spec["facet"]["row"]["sort"] == ["Petite enfance", "Enfance-jeunesse"]

@@ -16,8 +16,10 @@ from sqlmodel import select
 from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 from streamlit.testing.v1 import AppTest
 
-from ctg_core import db, meeting_queries, meetings, services
-from ctg_core.models import (
+from ctg_core.committee import commands as committee
+from ctg_core.committee import queries as committee_queries
+from ctg_core.common import db
+from ctg_core.common.models import (
     Action,
     ActionStatus,
     ChangeLog,
@@ -28,6 +30,7 @@ from ctg_core.models import (
     PlanSnapshot,
     Role,
 )
+from ctg_core.plan import commands as plan_commands
 from ui.minutes_view import documents_key
 from ui.presentation_view import point_key
 
@@ -101,7 +104,7 @@ def plan(app_world, convention):
 
 @pytest.fixture
 def meeting(app_world, officer, convention, plan):
-    return meetings.create_meeting(
+    return committee.create_meeting(
         app_world.session,
         officer,
         convention.id,
@@ -146,7 +149,7 @@ def test_an_invalid_meeting_is_refused_in_french(officer, plan):
 
 def test_the_facilitator_moves_a_point_down(app_world, officer, meeting):
     at = page(officer, convention=meeting.convention_id, reunion=meeting.id)
-    first = meeting_queries.agenda(app_world.session, officer, meeting.id, TODAY)[0]
+    first = committee_queries.agenda(app_world.session, officer, meeting.id, TODAY)[0]
     at.button(key=f"agenda-down-{first.item_id}").click()
     no_exception(at.run())
     assert agenda_on_screen(at) == ["EJ-01", "PE-01", "EJ-02"]
@@ -215,7 +218,7 @@ def test_a_conflict_in_session_shows_the_other_values_and_keeps_mine(
     colleague = app_world.user(
         Role.coop_officer, name="Yann Collègue", territories=[app_world.territory()]
     )
-    services.update_action(app_world.session, colleague, action.id, 1, {"progress": 45})
+    plan_commands.update_action(app_world.session, colleague, action.id, 1, {"progress": 45})
 
     base = f"quick-{meeting.id}-{action.id}-1"
     at.number_input(key=f"{base}-progress").set_value(70)
@@ -251,7 +254,7 @@ def test_re_applying_after_a_conflict_keeps_what_the_other_person_changed_elsewh
     colleague = app_world.user(
         Role.coop_officer, name="Yann Collègue", territories=[app_world.territory()]
     )
-    services.update_action(
+    plan_commands.update_action(
         app_world.session, colleague, action.id, 1, {"vigilance": "Financement à confirmer"}
     )
 
@@ -268,7 +271,7 @@ def test_re_applying_after_a_conflict_keeps_what_the_other_person_changed_elsewh
 def test_the_compte_rendu_holds_decisions_and_updates_in_docx_and_pdf(
     app_world, officer, meeting, plan
 ):
-    meetings.quick_update(
+    committee.quick_update(
         app_world.session, officer, meeting.id, plan["EJ-02"].id, 1, {"progress": 55}
     )
     at = page(officer, convention=meeting.convention_id, reunion=meeting.id)
@@ -328,7 +331,7 @@ def test_a_committee_member_follows_but_cannot_edit(app_world, meeting):
 
 
 def test_a_free_point_takes_a_decision_and_is_marked_reviewed(app_world, officer, meeting):
-    free = meetings.add_agenda_item(
+    free = committee.add_agenda_item(
         app_world.session, officer, meeting.id, title="Questions diverses"
     )
     at = page(officer, convention=meeting.convention_id, reunion=meeting.id)
@@ -348,5 +351,5 @@ def test_a_free_point_takes_a_decision_and_is_marked_reviewed(app_world, officer
         meeting.id,
     )
     with db.session() as fresh:
-        assert meeting_queries.agenda(fresh, officer, meeting.id, TODAY)[3].reviewed
+        assert committee_queries.agenda(fresh, officer, meeting.id, TODAY)[3].reviewed
     assert "décision enregistrée" in at.toast[0].value

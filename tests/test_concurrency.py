@@ -16,10 +16,12 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
-from ctg_core import db, meetings, quick_updates, services
-from ctg_core.errors import ConflictError
-from ctg_core.models import Action, ChangeLog, Role
-from ctg_core.quick_updates import Outcome, RowChange
+from ctg_core.committee import commands as committee
+from ctg_core.common import db
+from ctg_core.common.errors import ConflictError
+from ctg_core.common.models import Action, ChangeLog, Role
+from ctg_core.plan import commands as plan_commands
+from ctg_core.plan.commands import Outcome, RowChange
 from tests.conftest import TODAY
 
 WRITERS = 16
@@ -50,7 +52,7 @@ def test_two_sessions_saving_from_the_same_version_exactly_one_wins(engine, worl
                 barrier.wait()
                 try:
                     with db.session(write=True, engine=engine) as s:
-                        services.update_action(
+                        plan_commands.update_action(
                             s,
                             officers[index],
                             action.id,
@@ -98,7 +100,7 @@ def test_16_writers_x_100_updates_on_distinct_and_shared_actions_lose_nothing(en
     """Even updates go to the writer's own action, odd ones to one of two shared actions.
 
     Writers use the three write paths of the app in turn: the meeting's quick update, the
-    officer's batch, and `services.update_action`.
+    officer's batch, and `plan_commands.update_action`.
     """
     territory = world.territory()
     convention = world.convention(territory)
@@ -109,7 +111,7 @@ def test_16_writers_x_100_updates_on_distinct_and_shared_actions_lose_nothing(en
     own = [world.action(convention, f"PE-{w + 1:02d}").id for w in range(WRITERS)]
     shared = [world.action(convention, f"EJ-{n + 1:02d}").id for n in range(2)]
     with db.session(write=True, engine=engine) as s:
-        meeting = meetings.create_meeting(
+        meeting = committee.create_meeting(
             s, users[0], convention.id, {"kind": "cotech", "held_on": TODAY}, today=TODAY
         )
     reports = [WriterReport() for _ in range(WRITERS)]
@@ -120,16 +122,16 @@ def test_16_writers_x_100_updates_on_distinct_and_shared_actions_lose_nothing(en
         change = {"last_comment": token, "progress": 5 + int(token[-3:]) % 90}
         with db.session(write=True, engine=engine) as s:
             if w % 3 == 0:
-                meetings.quick_update(s, users[w], meeting.id, action_id, seen, change)
+                committee.quick_update(s, users[w], meeting.id, action_id, seen, change)
             elif w % 3 == 1:
-                [row] = quick_updates.update_actions(
+                [row] = plan_commands.update_actions(
                     s, users[w], [RowChange(action_id, seen, change)]
                 ).rows
                 if row.outcome is Outcome.conflict:
                     return False
                 assert row.outcome is Outcome.saved, row.message
             else:
-                services.update_action(s, users[w], action_id, seen, change)
+                plan_commands.update_action(s, users[w], action_id, seen, change)
         return True
 
     def writer(w: int) -> None:

@@ -11,9 +11,9 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from ctg_core import formats, queries, services
-from ctg_core.errors import PermissionDenied
-from ctg_core.models import (
+from ctg_core.common import formats
+from ctg_core.common.errors import PermissionDenied
+from ctg_core.common.models import (
     Action,
     ActionStatus,
     ChangeLog,
@@ -22,6 +22,8 @@ from ctg_core.models import (
     PhaseChange,
     Role,
 )
+from ctg_core.plan import commands as plan_commands
+from ctg_core.plan import queries as plan_queries
 from tests.factories import CARENE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,7 +222,7 @@ def test_header_shows_territory_dates_people_and_the_current_phase_in_words(
 
 def test_fiche_shows_every_field_and_its_history(world, officer, actions):
     action = actions["PE-01"]
-    services.update_action(world.session, officer, action.id, 1, {"last_comment": "Relancé"})
+    plan_commands.update_action(world.session, officer, action.id, 1, {"last_comment": "Relancé"})
     at = open_fiche(page(officer, convention=action.convention_id), action)
 
     shown = "\n".join(texts(at.markdown))
@@ -330,7 +332,7 @@ def test_a_conflict_keeps_the_input_and_the_next_save_keeps_the_other_persons_ch
     action = actions["PE-01"]
     at = open_fiche(page(officer, convention=action.convention_id), action)
     # Someone else saves the fiche while it is open on this screen.
-    services.update_action(world.session, advisor, action.id, 1, {"lead": "Mairie"})
+    plan_commands.update_action(world.session, advisor, action.id, 1, {"lead": "Mairie"})
 
     edit_widget(at.number_input, action, "progress").set_value(60)
     at = save_fiche(at)
@@ -479,9 +481,9 @@ def test_a_role_without_the_right_sees_no_edit_controls_and_the_service_refuses(
     }
     assert not [e for e in at.expander if "Modifier" in e.label or "Nouvelle" in e.label]
     with pytest.raises(PermissionDenied):
-        services.update_action(world.session, reader, action.id, 1, {"progress": 90})
+        plan_commands.update_action(world.session, reader, action.id, 1, {"progress": 90})
     with pytest.raises(PermissionDenied):
-        services.archive_action(world.session, reader, action.id, 1)
+        plan_commands.archive_action(world.session, reader, action.id, 1)
     assert (stored(world, action).progress, stored(world, action).archived_at) == (40, None)
 
 
@@ -586,7 +588,7 @@ def test_admin_sees_the_seven_axes_and_adds_one(world):
     assert len(axes) == 8
     assert "Thématique « Seniors » ajoutée." in [t.value for t in at.toast]
     # The new axis is offered when filing an action.
-    assert "SEN" in [a.code for a in queries.axes(fresh(world))]
+    assert "SEN" in [a.code for a in plan_queries.axes(fresh(world))]
 
 
 def test_an_axis_label_already_taken_is_refused_next_to_the_field(world):
@@ -604,4 +606,4 @@ def test_administration_is_reserved_to_the_administrator(world, officer):
     assert not at.dataframe
     assert not [b for b in at.button if b.label == "Ajouter la thématique"]
     with pytest.raises(PermissionDenied):
-        services.add_axis(world.session, officer, {"code": "SEN", "label": "Seniors"})
+        plan_commands.add_axis(world.session, officer, {"code": "SEN", "label": "Seniors"})

@@ -7,9 +7,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
-from ctg_core import bootstrap, db, demo, queries
-from ctg_core.funding import load_funding_rules
-from ctg_core.models import (
+from ctg_core.common import db, models, settings
+from ctg_core.common.models import (
     Action,
     ActionStatus,
     Convention,
@@ -22,7 +21,9 @@ from ctg_core.models import (
     TerritoryKind,
     User,
 )
-from ctg_core.territories import load_national_epci, load_territories
+from ctg_core.reference.funding_rules import load_funding_rules
+from ctg_core.reference.territories import load_national_epci, load_territories
+from ctg_core.setup import bootstrap, demo
 
 TODAY = date(2026, 11, 25)
 VOLATILE = {"created_at", "updated_at"}
@@ -74,7 +75,7 @@ def test_actions_span_every_status_and_some_are_late(demo_world):
     session, _ = demo_world
     actions = session.exec(select(Action)).all()
     assert {a.status for a in actions} == set(ActionStatus)
-    late = [a for a in actions if queries.is_late(a.status, a.due_on, TODAY)]
+    late = [a for a in actions if models.is_late(a.status, a.due_on, TODAY)]
     assert 0 < len(late) < len(actions) / 2
 
 
@@ -102,7 +103,7 @@ def test_meetings_are_in_the_past_and_people_are_labelled_fictitious(demo_world)
     session, _ = demo_world
     assert all(m.held_on < TODAY for m in session.exec(select(Meeting)))
     assert all("(démo)" in u.name for u in session.exec(select(User)))
-    assert queries.holds_demo_data(session)
+    assert settings.holds_demo_data(session)
 
 
 def test_national_scale_reaches_every_epci_of_france(tmp_path):
@@ -118,8 +119,8 @@ def test_national_scale_reaches_every_epci_of_france(tmp_path):
 
 
 def test_one_demo_persona_per_role_with_the_officer_scoped_to_a_territory(demo_world):
-    from ctg_core.auth import demo_personas
-    from ctg_core.models import Role
+    from ctg_core.common.auth import demo_personas
+    from ctg_core.common.models import Role
 
     session, _ = demo_world
     personas = {p.role: p for p in demo_personas(session)}

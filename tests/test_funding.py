@@ -8,9 +8,8 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from ctg_core import funding
-from ctg_core.errors import ConflictError, PermissionDenied, ValidationFailed
-from ctg_core.models import (
+from ctg_core.common.errors import ConflictError, PermissionDenied, ValidationFailed
+from ctg_core.common.models import (
     ChangeLog,
     CooperationPost,
     FundingRule,
@@ -18,6 +17,9 @@ from ctg_core.models import (
     RenewalStatus,
     Role,
 )
+from ctg_core.funding import commands as funding
+from ctg_core.funding import queries as funding_queries
+from ctg_core.funding import rules as funding_rules
 from tests.factories import CARENE
 
 TODAY = date(2026, 11, 25)
@@ -46,7 +48,7 @@ def make_line(world, territory=None, **fields) -> PostFunding:
 def test_unsigned_renewal_past_its_due_date_blocks_the_advance(world, session):
     make_line(world)
     make_line(world, world.territory(CARENE), renewal_status=RenewalStatus.signee)
-    lines = funding.funding_lines(session, world.user(Role.caf_manager), 2026, TODAY)
+    lines = funding_queries.funding_lines(session, world.user(Role.caf_manager), 2026, TODAY)
     assert dict(zip(lines["territory"], lines["advance_blocked"], strict=True)) == {
         "CA de la Région Nazairienne et de l'Estuaire (CARENE)": False,
         "Nantes Métropole": True,
@@ -57,7 +59,7 @@ def test_an_officer_sees_only_the_post_of_their_territory(world, session):
     make_line(world)
     make_line(world, world.territory(CARENE))
     officer = world.user(Role.coop_officer, territories=[world.territory()])
-    assert list(funding.funding_lines(session, officer, 2026, TODAY)["territory"]) == [
+    assert list(funding_queries.funding_lines(session, officer, 2026, TODAY)["territory"]) == [
         "Nantes Métropole"
     ]
 
@@ -169,7 +171,7 @@ def test_the_declared_cost_typed_the_french_way_recomputes_the_entitlement(app_w
     saved = app_world.session.get(PostFunding, line.id)
     rule = app_world.session.get(FundingRule, year)
     assert (saved.fte, saved.eligible_cost) == (Decimal("0.80"), Decimal("41000.00"))
-    assert saved.entitlement == funding.entitlement(Decimal("0.8"), Decimal("41000"), rule)
+    assert saved.entitlement == funding_rules.entitlement(Decimal("0.8"), Decimal("41000"), rule)
     assert saved.entitlement > 0
 
 

@@ -13,9 +13,10 @@ from urllib.parse import urlparse
 import pytest
 from sqlmodel import Session, select
 
-from ctg_core import db, maps
-from ctg_core.models import Convention, CooperationPost, Territory
-from ctg_core.territories import commune_layer_path, epci_layer_path, read_layer
+from ctg_core.common import db
+from ctg_core.common.models import Convention, CooperationPost, Territory
+from ctg_core.overview import map as overview_map
+from ctg_core.reference.territories import commune_layer_path, epci_layer_path, read_layer
 from tests.streamlit_server import Server, browser, streamlit_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -53,7 +54,7 @@ def _conventions(session: Session) -> dict[str, Convention]:
 
 @pytest.fixture(scope="module")
 def label_points() -> dict[str, tuple[float, float]]:
-    shapes = maps.shapes_from_layers(
+    shapes = overview_map.shapes_from_layers(
         read_layer(epci_layer_path("44")), read_layer(commune_layer_path("44"))
     )
     return {code: s.label_at for code, s in shapes.by_code.items()}

@@ -9,10 +9,10 @@ import pytest
 import streamlit_folium
 from shapely.geometry import Point, shape
 
-from ctg_core import maps
-from ctg_core.models import ConventionPhase, TerritoryKind
-from ctg_core.overview import NO_CTG, PHASE_KEYS, TerritoryRow
-from ctg_core.territories import commune_layer_path, epci_layer_path, read_layer
+from ctg_core.common.models import ConventionPhase, TerritoryKind
+from ctg_core.overview import map as overview_map
+from ctg_core.overview.queries import NO_CTG, PHASE_KEYS, TerritoryRow
+from ctg_core.reference.territories import commune_layer_path, epci_layer_path, read_layer
 
 XSS = "<img src=x onerror=alert(1)>"
 NANTES_METROPOLE = "244400404"
@@ -26,7 +26,7 @@ def layers():
 
 @pytest.fixture(scope="module")
 def shapes(layers):
-    return maps.shapes_from_layers(*layers)
+    return overview_map.shapes_from_layers(*layers)
 
 
 def row(code: str, name: str, kind=TerritoryKind.epci, **fields) -> TerritoryRow:
@@ -59,26 +59,28 @@ def rendered(m) -> str:
 
 
 def test_every_phase_and_no_ctg_has_its_own_colour():
-    assert set(maps.PHASE_COLOURS) == set(PHASE_KEYS)
-    assert len(set(maps.PHASE_COLOURS.values())) == len(PHASE_KEYS)
+    assert set(overview_map.PHASE_COLOURS) == set(PHASE_KEYS)
+    assert len(set(overview_map.PHASE_COLOURS.values())) == len(PHASE_KEYS)
 
 
 @pytest.mark.parametrize("key", PHASE_KEYS)
 def test_each_fill_reaches_3_to_1_against_the_plain_background(key):
-    seen = maps.blend(maps.PHASE_COLOURS[key], maps.FILL_OPACITY["none"], maps.BACKGROUND)
+    seen = overview_map.blend(
+        overview_map.PHASE_COLOURS[key], overview_map.FILL_OPACITY["none"], overview_map.BACKGROUND
+    )
 
-    assert maps.contrast_ratio(seen, maps.BACKGROUND) >= 3
+    assert overview_map.contrast_ratio(seen, overview_map.BACKGROUND) >= 3
 
 
 def test_contrast_ratio_follows_wcag():
-    assert maps.contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21)
-    assert maps.contrast_ratio("#FFFFFF", "#FFFFFF") == pytest.approx(1)
-    assert maps.contrast_ratio("#767676") == pytest.approx(4.54, abs=0.01)
-    assert maps.blend("#000000", 0.5) == "#808080"
+    assert overview_map.contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21)
+    assert overview_map.contrast_ratio("#FFFFFF", "#FFFFFF") == pytest.approx(1)
+    assert overview_map.contrast_ratio("#767676") == pytest.approx(4.54, abs=0.01)
+    assert overview_map.blend("#000000", 0.5) == "#808080"
 
 
 def test_the_legend_gives_every_phase_in_words_with_its_count():
-    legend = maps.legend_html({"pilotage": 10, NO_CTG: 2})
+    legend = overview_map.legend_html({"pilotage": 10, NO_CTG: 2})
 
     assert "Pilotage et suivi : 10" in legend
     assert "Aucune CTG : 2" in legend
@@ -98,7 +100,7 @@ def test_user_text_never_reaches_the_page_as_markup(shapes):
         officer_name=XSS,
         convention_title=XSS,
     )
-    m = maps.overview_map([hostile], shapes)
+    m = overview_map.overview_map([hostile], shapes)
 
     for text in (rendered(m), streamlit_folium.generate_leaflet_string(m)):
         assert "<img" not in text
@@ -111,7 +113,7 @@ def test_user_text_never_reaches_the_page_as_markup(shapes):
 
 
 def test_tooltip_gives_phase_dates_officer_and_actions_in_words():
-    texts = maps.tooltip_texts(
+    texts = overview_map.tooltip_texts(
         row(
             NANTES_METROPOLE,
             "Nantes Métropole",
@@ -136,11 +138,11 @@ def test_tooltip_gives_phase_dates_officer_and_actions_in_words():
         "12 % (4 sur 34)",
         "3",
     ]
-    assert len(texts) == len(maps.TOOLTIP_LABELS)
+    assert len(texts) == len(overview_map.TOOLTIP_LABELS)
 
 
 def test_a_territory_without_ctg_says_so():
-    texts = maps.tooltip_texts(row(TREILLIERES, "Treillières", kind=TerritoryKind.commune))
+    texts = overview_map.tooltip_texts(row(TREILLIERES, "Treillières", kind=TerritoryKind.commune))
 
     assert texts[0] == "Treillières (commune)"
     assert texts[2] == "Aucune CTG"
@@ -151,7 +153,7 @@ def test_a_territory_without_ctg_says_so():
 
 
 def test_the_map_loads_leaflet_from_the_app_and_nothing_from_outside(shapes, every_epci):
-    m = maps.overview_map(every_epci, shapes)
+    m = overview_map.overview_map(every_epci, shapes)
     html = rendered(m)
 
     assert re.findall(r'<script[^>]*src="([^"]+)"', html) == ["/app/static/leaflet/leaflet.js"]
@@ -164,7 +166,7 @@ def test_the_map_loads_leaflet_from_the_app_and_nothing_from_outside(shapes, eve
     ("tiles", "host"), [("osm", "tile.openstreetmap.org"), ("ign", "geopf.fr")]
 )
 def test_tiles_are_drawn_only_when_configured(shapes, every_epci, tiles, host):
-    html = rendered(maps.overview_map(every_epci, shapes, tiles=tiles))
+    html = rendered(overview_map.overview_map(every_epci, shapes, tiles=tiles))
 
     assert "L.tileLayer" in html
     assert host in html
@@ -173,7 +175,7 @@ def test_tiles_are_drawn_only_when_configured(shapes, every_epci, tiles, host):
 
 def test_one_layer_draws_every_epci_and_then_the_communes_on_top(shapes, every_epci):
     commune = row(TREILLIERES, "Treillières", kind=TerritoryKind.commune)
-    m = maps.overview_map([commune, *every_epci], shapes)
+    m = overview_map.overview_map([commune, *every_epci], shapes)
     script = streamlit_folium.generate_leaflet_string(m)
 
     ids = re.findall(r'\{"type":"Feature","id":"(\d+)"', script)
@@ -183,8 +185,8 @@ def test_one_layer_draws_every_epci_and_then_the_communes_on_top(shapes, every_e
 
 
 def test_same_rows_build_the_same_map(shapes, every_epci):
-    first = maps.overview_map(every_epci, shapes)
-    second = maps.overview_map(every_epci, shapes)
+    first = overview_map.overview_map(every_epci, shapes)
+    second = overview_map.overview_map(every_epci, shapes)
 
     assert rendered(first) == rendered(second)
     assert streamlit_folium.generate_leaflet_string(first) == (
@@ -193,9 +195,9 @@ def test_same_rows_build_the_same_map(shapes, every_epci):
 
 
 def test_a_phase_colours_its_territory(shapes):
-    m = maps.overview_map([row(NANTES_METROPOLE, "Nantes Métropole")], shapes)
+    m = overview_map.overview_map([row(NANTES_METROPOLE, "Nantes Métropole")], shapes)
 
-    assert f'"fillColor":"{maps.PHASE_COLOURS[NO_CTG]}"' in rendered(m)
+    assert f'"fillColor":"{overview_map.PHASE_COLOURS[NO_CTG]}"' in rendered(m)
 
 
 # --- shapes and labels --------------------------------------------------------------------
@@ -214,7 +216,7 @@ def test_a_crescent_gets_its_label_inside_not_at_its_centroid():
         "type": "Polygon",
         "coordinates": [[[0, 0], [3, 0], [3, 1], [1, 1], [1, 2], [3, 2], [3, 3], [0, 3], [0, 0]]],
     }
-    lat, lng = maps.label_point(crescent)
+    lat, lng = overview_map.label_point(crescent)
 
     assert shape(crescent).contains(Point(lng, lat))
 
@@ -237,11 +239,11 @@ def test_the_view_covers_the_departement(shapes):
     ],
 )
 def test_short_names_on_the_map(name, label):
-    assert maps.short_name(name) == label
+    assert overview_map.short_name(name) == label
 
 
 def test_epci_left_out_by_the_filters_stay_as_inert_outlines(shapes):
-    m = maps.overview_map([row(NANTES_METROPOLE, "Nantes Métropole")], shapes)
+    m = overview_map.overview_map([row(NANTES_METROPOLE, "Nantes Métropole")], shapes)
     script = streamlit_folium.generate_leaflet_string(m)
 
     assert script.count("L.geoJSON(") == 2
@@ -250,6 +252,6 @@ def test_epci_left_out_by_the_filters_stay_as_inert_outlines(shapes):
 
 
 def test_with_every_epci_shown_there_is_no_outline_layer(shapes, every_epci):
-    script = streamlit_folium.generate_leaflet_string(maps.overview_map(every_epci, shapes))
+    script = streamlit_folium.generate_leaflet_string(overview_map.overview_map(every_epci, shapes))
 
     assert script.count("L.geoJSON(") == 1

@@ -6,9 +6,9 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from ctg_core import measures
-from ctg_core.errors import PermissionDenied, ValidationFailed
-from ctg_core.models import ChangeLog, IndicatorValue, Role
+from ctg_core.common.errors import PermissionDenied, ValidationFailed
+from ctg_core.common.models import ChangeLog, IndicatorValue, Role
+from ctg_core.indicators import commands as indicator_commands
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,7 +30,7 @@ def indicators_page(world, convention) -> AppTest:
 
 def test_an_officer_records_a_yearly_value_and_it_is_logged(world, session, indicator):
     officer = world.user(Role.coop_officer, territories=[world.territory()])
-    measures.record_indicator_value(
+    indicator_commands.record_indicator_value(
         session, officer, indicator.id, {"year": 2025, "value": 131.5, "source": "Caf"}
     )
     [value] = session.exec(select(IndicatorValue)).all()
@@ -41,20 +41,24 @@ def test_an_officer_records_a_yearly_value_and_it_is_logged(world, session, indi
 
 def test_a_second_value_for_the_same_year_is_refused(world, session, indicator):
     admin = world.user(Role.admin)
-    measures.record_indicator_value(session, admin, indicator.id, {"year": 2025, "value": 1})
+    indicator_commands.record_indicator_value(
+        session, admin, indicator.id, {"year": 2025, "value": 1}
+    )
     with pytest.raises(ValidationFailed, match="déjà saisie pour 2025"):
-        measures.record_indicator_value(session, admin, indicator.id, {"year": 2025, "value": 2})
+        indicator_commands.record_indicator_value(
+            session, admin, indicator.id, {"year": 2025, "value": 2}
+        )
 
 
 def test_bad_input_and_readers_are_refused(world, session, indicator):
     admin = world.user(Role.admin)
     with pytest.raises(ValidationFailed) as raised:
-        measures.record_indicator_value(
+        indicator_commands.record_indicator_value(
             session, admin, indicator.id, {"year": 2025, "value": 3, "measured_on": "2024-05-01"}
         )
     assert "measured_on" in raised.value.errors
     with pytest.raises(PermissionDenied):
-        measures.record_indicator_value(
+        indicator_commands.record_indicator_value(
             session,
             world.user(Role.committee, territories=[world.territory()]),
             indicator.id,
@@ -98,7 +102,7 @@ def test_a_value_that_is_not_a_finite_number_is_refused(world, session, indicato
     admin = world.user(Role.admin)
     for bad in (float("nan"), float("inf")):
         with pytest.raises(ValidationFailed) as raised:
-            measures.record_indicator_value(
+            indicator_commands.record_indicator_value(
                 session, admin, indicator.id, {"year": 2025, "value": bad}
             )
         assert "nombre fini" in raised.value.errors["value"]
@@ -108,7 +112,7 @@ def test_a_value_that_is_not_a_finite_number_is_refused(world, session, indicato
 def test_a_value_typed_the_french_way_keeps_its_decimal_comma(
     world, session, indicator, typed, stored
 ):
-    measures.record_indicator_value(
+    indicator_commands.record_indicator_value(
         session, world.user(Role.admin), indicator.id, {"year": 2025, "value": typed}
     )
     assert session.exec(select(IndicatorValue.value)).one() == stored
@@ -119,7 +123,7 @@ def test_a_missing_or_unreadable_value_is_refused_in_french(
     world, session, indicator, typed, message
 ):
     with pytest.raises(ValidationFailed) as raised:
-        measures.record_indicator_value(
+        indicator_commands.record_indicator_value(
             session, world.user(Role.admin), indicator.id, {"year": 2025, "value": typed}
         )
     assert message in raised.value.errors["value"]

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from sqlmodel import select
 
-from ctg_core import indicators, meeting_queries, meetings, services, trend_charts
-from ctg_core.errors import ConflictError, PermissionDenied, ValidationFailed
-from ctg_core.models import (
+from ctg_core.committee import commands as committee
+from ctg_core.committee import queries as committee_queries
+from ctg_core.common.errors import ConflictError, PermissionDenied, ValidationFailed
+from ctg_core.common.models import (
     Action,
     ActionStatus,
     AgendaItem,
@@ -26,6 +27,9 @@ from ctg_core.models import (
     PlanSnapshot,
     Role,
 )
+from ctg_core.indicators import charts as indicator_charts
+from ctg_core.indicators import queries as indicator_queries
+from ctg_core.plan import commands as plan_commands
 from tests.conftest import TODAY
 from tests.factories import CARENE
 
@@ -42,17 +46,18 @@ def convention(world):
 
 def copil(session, user, convention, held_on=TODAY, **extra):
     data = {"kind": "copil", "held_on": held_on, "place": "Salle du conseil", **extra}
-    return meetings.create_meeting(session, user, convention.id, data, today=TODAY)
+    return committee.create_meeting(session, user, convention.id, data, today=TODAY)
 
 
 def close(session, user, meeting):
     fresh = session.get(Meeting, meeting.id, populate_existing=True)
-    return meetings.close_meeting(session, user, meeting.id, fresh.version)
+    return committee.close_meeting(session, user, meeting.id, fresh.version)
 
 
 def agenda_codes(session, user, meeting):
     return [
-        (row.code, row.reasons) for row in meeting_queries.agenda(session, user, meeting.id, TODAY)
+        (row.code, row.reasons)
+        for row in committee_queries.agenda(session, user, meeting.id, TODAY)
     ]
 
 
@@ -84,15 +89,15 @@ def plan(session, world, officer, convention):
     a["PA-02"] = world.action(convention, "PA-02", due_on=date(2027, 6, 30))
     a["LOG-01"] = world.action(convention, "LOG-01", due_on=date(2026, 1, 31))
     admin = world.user(Role.admin)
-    services.archive_action(session, admin, a["LOG-01"].id, 1)
+    plan_commands.archive_action(session, admin, a["LOG-01"].id, 1)
     other = world.convention(world.territory(CARENE))
     world.action(other, "PE-01", due_on=date(2025, 1, 1))
 
     # PA-02 changed before the previous COPIL was closed; PA-01 after it.
-    services.update_action(session, officer, a["PA-02"].id, 1, {"progress": 30})
+    plan_commands.update_action(session, officer, a["PA-02"].id, 1, {"progress": 30})
     previous = copil(session, officer, convention, held_on=date(2026, 9, 15))
     close(session, officer, previous)
-    services.update_action(session, officer, a["PA-01"].id, 1, {"progress": 45})
+    plan_commands.update_action(session, officer, a["PA-01"].id, 1, {"progress": 45})
     return a
 
 
@@ -130,15 +135,15 @@ def test_an_agenda_for_a_meeting_ahead_is_judged_at_its_date(session, officer, c
 def test_facilitator_reorders_adds_and_removes_points(session, officer, plan, convention):
     convention_id = plan["PE-01"].convention_id
     meeting = copil(session, officer, convention)
-    rows = meeting_queries.agenda(session, officer, meeting.id, TODAY)
+    rows = committee_queries.agenda(session, officer, meeting.id, TODAY)
 
-    meetings.move_agenda_item(session, officer, rows[1].item_id, -1)  # PE-01 up
-    meetings.move_agenda_item(session, officer, rows[0].item_id, +5)  # AVS-01 to the end
-    meetings.add_agenda_item(session, officer, meeting.id, action_id=plan["PE-02"].id)
-    meetings.add_agenda_item(session, officer, meeting.id, title="  Questions   diverses ")
-    meetings.remove_agenda_item(session, officer, rows[2].item_id)  # EJ-01
+    committee.move_agenda_item(session, officer, rows[1].item_id, -1)  # PE-01 up
+    committee.move_agenda_item(session, officer, rows[0].item_id, +5)  # AVS-01 to the end
+    committee.add_agenda_item(session, officer, meeting.id, action_id=plan["PE-02"].id)
+    committee.add_agenda_item(session, officer, meeting.id, title="  Questions   diverses ")
+    committee.remove_agenda_item(session, officer, rows[2].item_id)  # EJ-01
 
-    after = meeting_queries.agenda(session, officer, meeting.id, TODAY)
+    after = committee_queries.agenda(session, officer, meeting.id, TODAY)
     assert [(r.code or r.title) for r in after] == [
         "PE-01",
         "EJ-02",
@@ -151,9 +156,9 @@ def test_facilitator_reorders_adds_and_removes_points(session, officer, plan, co
     assert [r.position for r in after] == list(range(7))
     assert after[-2].reasons == ("manual",)
     with pytest.raises(ValidationFailed, match="déjà à l'ordre du jour"):
-        meetings.add_agenda_item(session, officer, meeting.id, action_id=plan["PE-02"].id)
+        committee.add_agenda_item(session, officer, meeting.id, action_id=plan["PE-02"].id)
     with pytest.raises(ValidationFailed, match="vide"):
-        meetings.add_agenda_item(session, officer, meeting.id, title="   ")
+        committee.add_agenda_item(session, officer, meeting.id, title="   ")
     assert convention_id == meeting.convention_id
 
 
@@ -162,14 +167,16 @@ def test_refresh_adds_new_needs_and_drops_points_no_longer_needed(
 ):
     meeting = copil(session, officer, convention)
     # EJ-02 is finished early; EJ-01's vigilance is lifted; PE-02 gets one.
-    services.update_action(
+    plan_commands.update_action(
         session, officer, plan["EJ-02"].id, 1, {"status": "realisee", "progress": 100}
     )
-    services.update_action(session, officer, plan["EJ-01"].id, 1, {"vigilance": ""})
-    services.update_action(session, officer, plan["PE-02"].id, 1, {"vigilance": "Bilan à relire"})
-    services.archive_action(session, world.user(Role.admin), plan["EJ-03"].id, 1)
+    plan_commands.update_action(session, officer, plan["EJ-01"].id, 1, {"vigilance": ""})
+    plan_commands.update_action(
+        session, officer, plan["PE-02"].id, 1, {"vigilance": "Bilan à relire"}
+    )
+    plan_commands.archive_action(session, world.user(Role.admin), plan["EJ-03"].id, 1)
     # Refresh is built at the meeting: changes since the previous COPIL count as "changed".
-    result = meetings.refresh_agenda(session, officer, meeting.id, today=TODAY)
+    result = committee.refresh_agenda(session, officer, meeting.id, today=TODAY)
 
     codes = dict(agenda_codes(session, officer, meeting))
     assert codes["EJ-01"] == ("changed",)
@@ -183,7 +190,7 @@ def test_quick_update_saves_links_to_the_meeting_and_records_the_decision_in_one
     session, officer, plan, convention
 ):
     meeting = copil(session, officer, convention)
-    result = meetings.quick_update(
+    result = committee.quick_update(
         session,
         officer,
         meeting.id,
@@ -213,7 +220,7 @@ def test_quick_update_saves_links_to_the_meeting_and_records_the_decision_in_one
         )
     ).one()
     assert item.reviewed_at is not None
-    updates = meeting_queries.updates_during(session, officer, meeting.id)
+    updates = committee_queries.updates_during(session, officer, meeting.id)
     assert [(u.code, u.progress_before, u.progress_after) for u in updates] == [("PE-01", 20, 60)]
 
 
@@ -222,10 +229,10 @@ def test_a_conflicting_quick_update_saves_nothing_not_even_its_decision(
 ):
     meeting = copil(session, officer, convention)
     colleague = world.user(Role.coop_officer, name="Yann Collègue", territories=[world.territory()])
-    meetings.quick_update(session, colleague, meeting.id, plan["PE-01"].id, 1, {"progress": 50})
+    committee.quick_update(session, colleague, meeting.id, plan["PE-01"].id, 1, {"progress": 50})
 
     with pytest.raises(ConflictError) as raised:
-        meetings.quick_update(
+        committee.quick_update(
             session, officer, meeting.id, plan["PE-01"].id, 1, {"progress": 70}, decision="X"
         )
     assert raised.value.info.changed_by == "Yann Collègue"
@@ -246,12 +253,12 @@ def test_a_conflicting_quick_update_saves_nothing_not_even_its_decision(
 def test_an_invalid_quick_update_is_refused_in_french(session, officer, plan, convention):
     meeting = copil(session, officer, convention)
     with pytest.raises(ValidationFailed) as raised:
-        meetings.quick_update(
+        committee.quick_update(
             session, officer, meeting.id, plan["PE-01"].id, 1, {"status": "realisee"}
         )
     assert "réalisée est avancée à 100" in raised.value.errors["progress"]
     with pytest.raises(ValidationFailed, match="n'est pas modifiable ici"):
-        meetings.quick_update(session, officer, meeting.id, plan["PE-01"].id, 1, {"title": "X"})
+        committee.quick_update(session, officer, meeting.id, plan["PE-01"].id, 1, {"title": "X"})
     assert session.get(Action, plan["PE-01"].id, populate_existing=True).version == 1
 
 
@@ -259,15 +266,15 @@ def test_committee_members_read_but_cannot_run_a_meeting(session, world, officer
     convention = convention
     member = world.user(Role.committee, territories=[world.territory()])
     meeting = copil(session, officer, convention)
-    assert meeting_queries.meeting_detail(session, member, meeting.id).can_run is False
-    assert len(meeting_queries.agenda(session, member, meeting.id, TODAY)) == 6
+    assert committee_queries.meeting_detail(session, member, meeting.id).can_run is False
+    assert len(committee_queries.agenda(session, member, meeting.id, TODAY)) == 6
     with pytest.raises(PermissionDenied):
         copil(session, member, convention)
     with pytest.raises(PermissionDenied):
-        meetings.quick_update(session, member, meeting.id, plan["PE-01"].id, 1, {"progress": 90})
+        committee.quick_update(session, member, meeting.id, plan["PE-01"].id, 1, {"progress": 90})
     stranger = world.user(Role.committee, territories=[world.territory(CARENE)])
     with pytest.raises(PermissionDenied):
-        meeting_queries.meeting_detail(session, stranger, meeting.id)
+        committee_queries.meeting_detail(session, stranger, meeting.id)
 
 
 def test_meeting_input_is_validated_in_french(session, officer, convention):
@@ -275,7 +282,7 @@ def test_meeting_input_is_validated_in_french(session, officer, convention):
         copil(session, officer, convention, next_meeting_on=date(2026, 1, 1))
     assert raised.value.errors == {"next_meeting_on": "La prochaine réunion doit suivre celle-ci."}
     with pytest.raises(ValidationFailed) as raised:
-        meetings.create_meeting(session, officer, convention.id, {"kind": "copil"}, today=TODAY)
+        committee.create_meeting(session, officer, convention.id, {"kind": "copil"}, today=TODAY)
     assert raised.value.errors == {"held_on": "Date est obligatoire."}
     meeting = copil(session, officer, convention, attendees=["Anne", " anne ", "", "Loïc"])
     assert session.get(Meeting, meeting.id).attendees == ["Anne", "Loïc"]
@@ -287,10 +294,10 @@ def test_closing_freezes_the_plan_and_a_later_view_compares_with_it(
     first = world.action(convention, "PE-01", progress=20, vigilance="Retard du chantier")
     second = world.action(convention, "PE-02", progress=50)
     meeting = copil(session, officer, convention)
-    meetings.close_meeting(
+    committee.close_meeting(
         session, officer, meeting.id, 1, {"minutes": "Échanges nourris.", "next_steps": "Bilan"}
     )
-    services.update_action(session, officer, first.id, 1, {"progress": 80, "vigilance": ""})
+    plan_commands.update_action(session, officer, first.id, 1, {"progress": 80, "vigilance": ""})
     third = world.action(convention, "PE-03")
 
     closed = session.get(Meeting, meeting.id, populate_existing=True)
@@ -302,7 +309,9 @@ def test_closing_freezes_the_plan_and_a_later_view_compares_with_it(
     snaps = session.exec(select(PlanSnapshot).where(PlanSnapshot.meeting_id == meeting.id)).all()
     assert sorted((s.action_id, s.progress) for s in snaps) == [(first.id, 20), (second.id, 50)]
 
-    frame = meeting_queries.compare_with_snapshot(session, officer, convention.id).set_index("code")
+    frame = committee_queries.compare_with_snapshot(session, officer, convention.id).set_index(
+        "code"
+    )
     assert frame.attrs["meeting"].id == meeting.id
     assert frame.loc["PE-01", ["progress_then", "progress_now", "progress_delta"]].tolist() == [
         20,
@@ -320,10 +329,10 @@ def test_a_closed_meeting_takes_no_more_updates(session, officer, convention, wo
     meeting = copil(session, officer, convention)
     close(session, officer, meeting)
     for attempt in (
-        lambda: meetings.quick_update(session, officer, meeting.id, action.id, 1, {"progress": 5}),
-        lambda: meetings.record_decision(session, officer, meeting.id, "Trop tard"),
+        lambda: committee.quick_update(session, officer, meeting.id, action.id, 1, {"progress": 5}),
+        lambda: committee.record_decision(session, officer, meeting.id, "Trop tard"),
         lambda: close(session, officer, meeting),
-        lambda: services.update_action(
+        lambda: plan_commands.update_action(
             session, officer, action.id, 1, {"progress": 5}, meeting_id=meeting.id
         ),
     ):
@@ -334,9 +343,9 @@ def test_a_closed_meeting_takes_no_more_updates(session, officer, convention, wo
 def test_two_people_closing_from_the_same_version_one_wins(session, world, officer, convention):
     meeting = copil(session, officer, convention)
     advisor = world.user(Role.admin, name="Camille Admin")
-    meetings.update_meeting(session, advisor, meeting.id, 1, {"place": "Mairie annexe"})
+    committee.update_meeting(session, advisor, meeting.id, 1, {"place": "Mairie annexe"})
     with pytest.raises(ConflictError) as raised:
-        meetings.close_meeting(session, officer, meeting.id, 1)
+        committee.close_meeting(session, officer, meeting.id, 1)
     assert raised.value.info.changed_by == "Camille Admin"
     assert session.get(Meeting, meeting.id, populate_existing=True).status is MeetingStatus.planned
     assert session.exec(select(PlanSnapshot)).all() == []
@@ -349,13 +358,15 @@ def test_changes_since_the_previous_committee_show_old_new_and_who(
     previous = copil(session, officer, convention, held_on=date(2026, 6, 1))
     close(session, officer, previous)
     colleague = world.user(Role.coop_officer, name="Yann Collègue", territories=[world.territory()])
-    services.update_action(session, officer, action.id, 1, {"progress": 40, "last_comment": "Go"})
-    services.update_action(
+    plan_commands.update_action(
+        session, officer, action.id, 1, {"progress": 40, "last_comment": "Go"}
+    )
+    plan_commands.update_action(
         session, colleague, action.id, 2, {"progress": 100, "status": "realisee"}
     )
     meeting = copil(session, officer, convention)
 
-    [evolution] = meeting_queries.changes_since_previous(session, officer, meeting.id)
+    [evolution] = committee_queries.changes_since_previous(session, officer, meeting.id)
     assert (evolution.code, evolution.progress_before, evolution.progress_after) == (
         "PE-01",
         20,
@@ -367,11 +378,11 @@ def test_changes_since_the_previous_committee_show_old_new_and_who(
     )
     assert evolution.comments == ["Go"]
     assert evolution.people == ["Nadia Officier", "Yann Collègue"]
-    history = meeting_queries.action_history_since(
+    history = committee_queries.action_history_since(
         session,
         officer,
         action.id,
-        meeting_queries.meeting_detail(session, officer, meeting.id).since,
+        committee_queries.meeting_detail(session, officer, meeting.id).since,
     )
     assert [h.user_name for h in history] == ["Yann Collègue", "Nadia Officier"]
 
@@ -381,13 +392,13 @@ def test_decisions_are_recorded_against_the_meeting_and_optionally_an_action(
 ):
     action = world.action(convention, "PE-01")
     meeting = copil(session, officer, convention)
-    meetings.record_decision(session, officer, meeting.id, "Valider le calendrier")
-    meetings.record_decision(session, officer, meeting.id, "Relancer", action_id=action.id)
+    committee.record_decision(session, officer, meeting.id, "Valider le calendrier")
+    committee.record_decision(session, officer, meeting.id, "Relancer", action_id=action.id)
     with pytest.raises(ValidationFailed) as raised:
-        meetings.record_decision(session, officer, meeting.id, "   ")
+        committee.record_decision(session, officer, meeting.id, "   ")
     assert raised.value.errors == {"text": "Décision ne peut pas être vide."}
 
-    detail = meeting_queries.meeting_detail(session, officer, meeting.id)
+    detail = committee_queries.meeting_detail(session, officer, meeting.id)
     assert [(d.text, d.action_code) for d in detail.decisions] == [
         ("Valider le calendrier", ""),
         ("Relancer", "PE-01"),
@@ -421,15 +432,15 @@ def test_an_action_shows_its_own_indicators_else_those_of_its_axis(
     session.add(own)
     session.commit()
 
-    shown = indicators.action_indicators(session, officer, action.id)
+    shown = indicator_queries.action_indicators(session, officer, action.id)
     assert (shown.of_action, [s.name for s in shown.series]) == (False, ["Places d'accueil"])
     assert shown.series[0].points["value"].tolist() == [120, 135.5]
-    shown = indicators.action_indicators(session, officer, other.id)
+    shown = indicator_queries.action_indicators(session, officer, other.id)
     assert (shown.of_action, [s.name for s in shown.series]) == (True, ["Jeunes accueillis"])
 
 
 def test_a_sparkline_draws_values_and_target_and_says_what_it_shows():
-    series = indicators.IndicatorSeries(
+    series = indicator_queries.IndicatorSeries(
         id=1,
         name="Places d'accueil",
         unit="places",
@@ -450,13 +461,13 @@ def test_a_sparkline_draws_values_and_target_and_says_what_it_shows():
             }
         ),
     )
-    spec = trend_charts.sparkline(series).to_dict()
+    spec = indicator_charts.sparkline(series).to_dict()
     assert len(spec["layer"]) == 3  # line, points, target rule
-    assert trend_charts.sparkline_data(series)["Libellé"].tolist() == [
+    assert indicator_charts.sparkline_data(series)["Libellé"].tolist() == [
         "120,0 places",
         "135,5 places",
     ]
-    assert trend_charts.describe(series) == (
+    assert indicator_charts.describe(series) == (
         "Places d'accueil : 120,0 places en 2024, 135,5 places en 2025 ; "
         "cible 150,0 places en 2027."
     )
@@ -468,8 +479,8 @@ def test_now_can_be_compared_with_the_last_copil_even_after_a_cotech(
     action = world.action(convention, "PE-01", progress=10)
     first = copil(session, officer, convention, held_on=date(2026, 6, 1))
     close(session, officer, first)
-    services.update_action(session, officer, action.id, 1, {"progress": 30})
-    cotech = meetings.create_meeting(
+    plan_commands.update_action(session, officer, action.id, 1, {"progress": 30})
+    cotech = committee.create_meeting(
         session,
         officer,
         convention.id,
@@ -477,10 +488,10 @@ def test_now_can_be_compared_with_the_last_copil_even_after_a_cotech(
         today=TODAY,
     )
     close(session, officer, cotech)
-    services.update_action(session, officer, action.id, 2, {"progress": 60})
+    plan_commands.update_action(session, officer, action.id, 2, {"progress": 60})
 
-    last = meeting_queries.compare_with_snapshot(session, officer, convention.id)
-    at_copil = meeting_queries.compare_with_snapshot(
+    last = committee_queries.compare_with_snapshot(session, officer, convention.id)
+    at_copil = committee_queries.compare_with_snapshot(
         session, officer, convention.id, kind=MeetingKind.copil
     )
     assert last.attrs["meeting"].id == cotech.id

@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from ctg_core import services
-from ctg_core.models import Action, ActionStatus, ChangeLog, Role
+from ctg_core.common.models import Action, ActionStatus, ChangeLog, Role
+from ctg_core.plan import commands as plan_commands
 from tests.factories import CARENE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,9 +94,9 @@ def test_a_batch_with_one_invalid_row_saves_the_valid_rows_and_reports_the_inval
     listed = at.dataframe[-1].value  # the confirmation lists every change before saving
     assert listed["Modification"].tolist() == [
         "Avancement : 20 % → 35 %",
-        "Commentaire : (vide) → Recrutement fait",
-        "Statut : ◐ En cours → ✓ Réalisée",
-        "Point de vigilance : (vide) → Budget gelé",
+        "Commentaire : — → Recrutement fait",
+        "Statut : En cours → Réalisée",
+        "Point de vigilance : — → Budget gelé",
     ]
     assert stored(app_world, "PE-01").version == 1  # nothing saved before confirming
 
@@ -125,7 +125,7 @@ def test_a_row_saved_meanwhile_by_someone_else_is_a_conflict_showing_their_value
     colleague = app_world.user(
         Role.coop_officer, name="Yann Collègue", territories=[app_world.territory()]
     )
-    services.update_action(app_world.session, colleague, actions[0].id, 1, {"progress": 50})
+    plan_commands.update_action(app_world.session, colleague, actions[0].id, 1, {"progress": 50})
     edit(at, {0: {"progress": 70}, 1: {"progress": 25}})
     assert "Des actions ont été modifiées depuis l'ouverture du tableau" in at.info[-1].value
     click(at, "mes-actions-save")

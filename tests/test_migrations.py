@@ -8,8 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
-from ctg_core import bootstrap, db
-from ctg_core.models import Action, ActionStatus, Axis, Convention, Territory, TerritoryKind
+from ctg_core.common import db
+from ctg_core.common.models import Action, ActionStatus, Axis, Convention, Territory, TerritoryKind
+from ctg_core.setup import bootstrap
 
 
 def _seed_one_action(url: str) -> int:

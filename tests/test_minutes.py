@@ -9,8 +9,9 @@ import docx
 import pypdf
 import pytest
 
-from ctg_core import meetings, minutes
-from ctg_core.models import Role
+from ctg_core.committee import commands as committee
+from ctg_core.committee import minutes
+from ctg_core.common.models import Role
 from tests.conftest import TODAY
 
 NOW = datetime(2026, 11, 25, 16, 30, tzinfo=UTC)
@@ -27,7 +28,7 @@ def held_meeting(session, world, officer):
     convention = world.convention(title="CTG Nantes Métropole 2025-2028")
     first = world.action(convention, "PE-01", title="Relais petite enfance", progress=20)
     second = world.action(convention, "EJ-01", title="Espace jeunes", vigilance="Local")
-    meeting = meetings.create_meeting(
+    meeting = committee.create_meeting(
         session,
         officer,
         convention.id,
@@ -39,7 +40,7 @@ def held_meeting(session, world, officer):
         },
         today=TODAY,
     )
-    meetings.quick_update(
+    committee.quick_update(
         session,
         officer,
         meeting.id,
@@ -48,11 +49,11 @@ def held_meeting(session, world, officer):
         {"progress": 60, "status": "en_cours", "last_comment": "Ouverture en janvier"},
         decision="Relancer la commune avant le 15/12",
     )
-    meetings.quick_update(
+    committee.quick_update(
         session, officer, meeting.id, second.id, 1, {"status": "suspendue", "vigilance": ""}
     )
-    meetings.record_decision(session, officer, meeting.id, TRICKY)
-    meetings.update_meeting(
+    committee.record_decision(session, officer, meeting.id, TRICKY)
+    committee.update_meeting(
         session,
         officer,
         meeting.id,

@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import Session, delete
 from streamlit.testing.v1 import AppTest
 
-from ctg_core import formats, overview
-from ctg_core.models import (
+from ctg_core.common import formats
+from ctg_core.common.models import (
     ActionStatus,
     Convention,
     ConventionPhase,
@@ -22,8 +22,9 @@ from ctg_core.models import (
     RenewalStatus,
     Role,
 )
-from ctg_core.overview import OverviewFilters
-from ctg_core.territories import epci_layer_path, read_layer
+from ctg_core.overview import queries as overview
+from ctg_core.overview.queries import OverviewFilters
+from ctg_core.reference.territories import epci_layer_path, read_layer
 from tests.factories import CARENE, NANTES_METROPOLE, World
 from ui.plain_text import md
 

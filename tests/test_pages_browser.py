@@ -8,8 +8,8 @@ from urllib.parse import urlparse
 import pytest
 from sqlmodel import Session, select
 
-from ctg_core import db
-from ctg_core.models import Convention
+from ctg_core.common import db
+from ctg_core.common.models import Convention
 from tests.streamlit_server import Server, browser, streamlit_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser

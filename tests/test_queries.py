@@ -4,9 +4,10 @@ from datetime import date
 
 import pytest
 
-from ctg_core import queries
-from ctg_core.errors import NotFound, PermissionDenied
-from ctg_core.models import ActionStatus, ConventionPhase, Role
+from ctg_core.common import models
+from ctg_core.common.errors import NotFound, PermissionDenied
+from ctg_core.common.models import ActionStatus, ConventionPhase, Role
+from ctg_core.plan import queries as plan_queries
 from tests.factories import CARENE
 
 TODAY = date(2026, 11, 25)
@@ -24,7 +25,7 @@ TODAY = date(2026, 11, 25)
     ],
 )
 def test_late_means_due_date_passed_and_not_closed(status, due_on, late):
-    assert queries.is_late(status, due_on, TODAY) is late
+    assert models.is_late(status, due_on, TODAY) is late
 
 
 def test_an_officer_sees_only_the_conventions_of_their_territory(world, session):
@@ -33,8 +34,8 @@ def test_an_officer_sees_only_the_conventions_of_their_territory(world, session)
     officer = world.user(Role.coop_officer, territories=[world.territory()])
     manager = world.user(Role.caf_manager)
 
-    assert [c.id for c in queries.conventions(session, officer)] == [nantes.id]
-    assert len(queries.conventions(session, manager)) == 2
+    assert [c.id for c in plan_queries.conventions(session, officer)] == [nantes.id]
+    assert len(plan_queries.conventions(session, manager)) == 2
 
 
 def test_typing_a_commune_finds_the_ctg_of_its_epci(world, session):
@@ -42,7 +43,7 @@ def test_typing_a_commune_finds_the_ctg_of_its_epci(world, session):
     world.convention(world.territory(CARENE))
     manager = world.user(Role.caf_manager)
 
-    found = queries.search_conventions(session, manager, "rezé")
+    found = plan_queries.search_conventions(session, manager, "rezé")
     assert [c.id for c in found] == [nantes.id]
     assert found[0].territory_name == "Nantes Métropole"
 
@@ -51,15 +52,15 @@ def test_header_refuses_a_reader_outside_the_territory(world, session):
     convention = world.convention(world.territory(CARENE))
     committee = world.user(Role.committee, territories=[world.territory()])
     with pytest.raises(PermissionDenied):
-        queries.convention_header(session, committee, convention.id)
+        plan_queries.convention_header(session, committee, convention.id)
     with pytest.raises(NotFound):
-        queries.convention_header(session, committee, 987_654)
+        plan_queries.convention_header(session, committee, 987_654)
 
 
 def test_header_gives_phase_dates_and_edit_rights(world, session):
     advisor = world.user(Role.caf_advisor, name="Marc Conseiller")
     convention = world.convention(advisor=advisor, phase=ConventionPhase.pilotage)
-    header = queries.convention_header(session, advisor, convention.id)
+    header = plan_queries.convention_header(session, advisor, convention.id)
     assert header.advisor_name == "Marc Conseiller"
     assert header.phase_dates == {ConventionPhase.pilotage: date(2024, 12, 15)}
     assert header.population > 600_000
@@ -82,8 +83,8 @@ def test_axis_status_rolls_up_counts_progress_late_and_vigilance(world, session)
     world.action(convention, "EJ-01", status=ActionStatus.a_venir, progress=0)
     manager = world.user(Role.caf_manager)
 
-    frame = queries.actions_frame(session, manager, convention.id, TODAY)
-    by_axis = {s.axis: s for s in queries.axis_status(frame)}
+    frame = plan_queries.actions_frame(session, manager, convention.id, TODAY)
+    by_axis = {s.axis: s for s in plan_queries.axis_status(frame)}
 
     pe = by_axis["Petite enfance"]
     assert pe.total == 2

@@ -8,9 +8,11 @@ import pandas as pd
 import pytest
 from sqlmodel import select
 
-from ctg_core import quick_updates
-from ctg_core.models import Action, ChangeLog, Role
-from ctg_core.quick_updates import Outcome, RowChange
+from ctg_core.common.models import Action, ChangeLog, Role
+from ctg_core.plan import commands as plan_commands
+from ctg_core.plan import queries as plan_queries
+from ctg_core.plan import table_edits
+from ctg_core.plan.commands import Outcome, RowChange
 from tests.conftest import TODAY
 from tests.factories import CARENE
 
@@ -32,7 +34,7 @@ def test_officer_sees_the_actions_of_the_conventions_they_may_edit(session, worl
     archived = world.action(mine, "EJ-02", archived_at=pd.Timestamp("2026-01-01", tz="UTC"))
     world.action(world.convention(world.territory(CARENE)), "PE-01")
 
-    frame = quick_updates.officer_actions(session, officer, TODAY)
+    frame = plan_queries.officer_actions(session, officer, TODAY)
 
     assert frame["code"].tolist() == ["PE-01", "EJ-01"]
     assert frame["late"].tolist() == [True, False]
@@ -43,16 +45,16 @@ def test_officer_sees_the_actions_of_the_conventions_they_may_edit(session, worl
 
 def test_data_version_changes_when_a_row_is_saved(session, officer, convention, world):
     action = world.action(convention, "PE-01")
-    before = quick_updates.officer_actions(session, officer, TODAY).attrs["data_version"]
-    quick_updates.update_actions(session, officer, [RowChange(action.id, 1, {"progress": 30})])
-    after = quick_updates.officer_actions(session, officer, TODAY).attrs["data_version"]
+    before = plan_queries.officer_actions(session, officer, TODAY).attrs["data_version"]
+    plan_commands.update_actions(session, officer, [RowChange(action.id, 1, {"progress": 30})])
+    after = plan_queries.officer_actions(session, officer, TODAY).attrs["data_version"]
     assert before != after
 
 
 def test_a_committee_member_has_no_actions_to_update(session, world, convention):
     world.action(convention, "PE-01")
     member = world.user(Role.committee, territories=[world.territory()])
-    assert quick_updates.officer_actions(session, member, TODAY).empty
+    assert plan_queries.officer_actions(session, member, TODAY).empty
 
 
 def test_changes_between_compares_only_editable_cells_and_keeps_the_loaded_version():
@@ -72,7 +74,7 @@ def test_changes_between_compares_only_editable_cells_and_keeps_the_loaded_versi
     edited.loc[12, "last_comment"] = None  # a cleared cell
     edited.loc[13, "title"] = "changed but not editable"
 
-    assert quick_updates.changes_between(original, edited) == [
+    assert table_edits.changes_between(original, edited) == [
         RowChange(11, 3, {"progress": 55}),
         RowChange(12, 1, {"last_comment": ""}),
     ]
@@ -85,7 +87,7 @@ def test_batch_with_one_invalid_row_saves_the_valid_rows_and_reports_each(
     second = world.action(convention, "PE-02", progress=20)
     third = world.action(convention, "PE-03", progress=20)
 
-    report = quick_updates.update_actions(
+    report = plan_commands.update_actions(
         session,
         officer,
         [
@@ -123,9 +125,9 @@ def test_a_row_someone_else_saved_meanwhile_is_a_conflict_and_the_rest_is_saved(
     first = world.action(convention, "PE-01", progress=20)
     second = world.action(convention, "PE-02", progress=20)
     colleague = world.user(Role.coop_officer, name="Yann Collègue", territories=[world.territory()])
-    quick_updates.update_actions(session, colleague, [RowChange(first.id, 1, {"progress": 50})])
+    plan_commands.update_actions(session, colleague, [RowChange(first.id, 1, {"progress": 50})])
 
-    report = quick_updates.update_actions(
+    report = plan_commands.update_actions(
         session,
         officer,
         [RowChange(first.id, 1, {"progress": 70}), RowChange(second.id, 1, {"progress": 25})],
@@ -152,7 +154,7 @@ def test_rows_the_user_may_not_edit_or_that_do_not_exist_are_refused(
 ):
     elsewhere = world.action(world.convention(world.territory(CARENE)), "PE-01")
     mine = world.action(convention, "PE-01")
-    report = quick_updates.update_actions(
+    report = plan_commands.update_actions(
         session,
         officer,
         [

@@ -4,10 +4,11 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
-from ctg_core import bootstrap, db
-from ctg_core.funding import entitlement
-from ctg_core.models import Convention, FundingRule, Territory, TerritoryKind
-from ctg_core.territories import load_territories
+from ctg_core.common import db
+from ctg_core.common.models import Convention, FundingRule, Territory, TerritoryKind
+from ctg_core.funding.rules import entitlement
+from ctg_core.reference.territories import load_territories
+from ctg_core.setup import bootstrap
 
 
 def test_territories_are_the_real_ones_and_loading_twice_changes_nothing(session):

@@ -6,9 +6,8 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from ctg_core import services
-from ctg_core.errors import ConflictError, NotFound, PermissionDenied, ValidationFailed
-from ctg_core.models import (
+from ctg_core.common.errors import ConflictError, NotFound, PermissionDenied, ValidationFailed
+from ctg_core.common.models import (
     Action,
     ActionStatus,
     Axis,
@@ -20,6 +19,7 @@ from ctg_core.models import (
     PhaseChange,
     Role,
 )
+from ctg_core.plan import commands as plan_commands
 from tests.factories import CARENE
 
 
@@ -47,7 +47,9 @@ def log_of(session, entity, entity_id):
 
 
 def test_officer_updates_progress_and_the_change_is_logged(session, officer, action):
-    services.update_action(session, officer, action.id, 1, {"progress": 40, "status": "en_cours"})
+    plan_commands.update_action(
+        session, officer, action.id, 1, {"progress": 40, "status": "en_cours"}
+    )
 
     saved = session.get(Action, action.id, populate_existing=True)
     assert (saved.progress, saved.version, saved.updated_by_id) == (40, 2, officer.id)
@@ -58,9 +60,9 @@ def test_officer_updates_progress_and_the_change_is_logged(session, officer, act
 
 
 def test_second_save_from_same_version_is_a_conflict(session, officer, action):
-    services.update_action(session, officer, action.id, 1, {"progress": 40})
+    plan_commands.update_action(session, officer, action.id, 1, {"progress": 40})
     with pytest.raises(ConflictError) as raised:
-        services.update_action(session, officer, action.id, 1, {"progress": 60})
+        plan_commands.update_action(session, officer, action.id, 1, {"progress": 60})
 
     assert session.get(Action, action.id, populate_existing=True).progress == 40
     info = raised.value.info
@@ -86,7 +88,7 @@ def test_invalid_input_is_refused_in_french_and_changes_nothing(
     session, officer, action, change, field, fragment
 ):
     with pytest.raises(ValidationFailed) as raised:
-        services.update_action(session, officer, action.id, 1, change)
+        plan_commands.update_action(session, officer, action.id, 1, change)
 
     assert fragment in raised.value.errors[field]
     saved = session.get(Action, action.id, populate_existing=True)
@@ -97,7 +99,7 @@ def test_invalid_input_is_refused_in_french_and_changes_nothing(
 def test_officer_of_another_territory_is_refused(session, world, action):
     stranger = world.user(Role.coop_officer, territories=[world.territory(CARENE)])
     with pytest.raises(PermissionDenied, match="modifier cette action"):
-        services.update_action(session, stranger, action.id, 1, {"progress": 90})
+        plan_commands.update_action(session, stranger, action.id, 1, {"progress": 90})
     assert session.get(Action, action.id, populate_existing=True).progress == 20
 
 
@@ -105,25 +107,25 @@ def test_officer_of_another_territory_is_refused(session, world, action):
 def test_readers_cannot_write(session, world, action, role):
     reader = world.user(role, territories=[world.territory()])
     with pytest.raises(PermissionDenied):
-        services.update_action(session, reader, action.id, 1, {"progress": 90})
+        plan_commands.update_action(session, reader, action.id, 1, {"progress": 90})
 
 
 def test_advisor_edits_only_conventions_of_their_portfolio(session, world):
     mine, theirs = world.user(Role.caf_advisor), world.user(Role.caf_advisor)
     convention = world.convention(advisor=mine)
     action = world.action(convention)
-    services.update_action(session, mine, action.id, 1, {"lead": "CCAS"})
+    plan_commands.update_action(session, mine, action.id, 1, {"lead": "CCAS"})
     with pytest.raises(PermissionDenied):
-        services.update_action(session, theirs, action.id, 2, {"lead": "Mairie"})
+        plan_commands.update_action(session, theirs, action.id, 2, {"lead": "Mairie"})
 
 
 def test_unknown_action_is_a_clear_not_found(session, officer):
     with pytest.raises(NotFound, match="introuvable"):
-        services.update_action(session, officer, 999_999, 1, {"progress": 10})
+        plan_commands.update_action(session, officer, 999_999, 1, {"progress": 10})
 
 
 def test_create_action_validates_and_logs(session, officer, convention, world):
-    action = services.create_action(
+    action = plan_commands.create_action(
         session,
         officer,
         convention.id,
@@ -139,7 +141,7 @@ def test_create_action_validates_and_logs(session, officer, convention, world):
     assert action.version == 1
     assert [e.operation for e in log_of(session, "action", action.id)] == ["create"]
     with pytest.raises(ValidationFailed, match="déjà utilisé"):
-        services.create_action(
+        plan_commands.create_action(
             session,
             officer,
             convention.id,
@@ -149,12 +151,12 @@ def test_create_action_validates_and_logs(session, officer, convention, world):
 
 def test_archived_action_stays_in_history_and_is_no_longer_editable(session, world, action):
     advisor = world.user(Role.admin)
-    services.archive_action(session, advisor, action.id, 1)
+    plan_commands.archive_action(session, advisor, action.id, 1)
     saved = session.get(Action, action.id, populate_existing=True)
     assert saved.archived_at is not None
     assert [e.operation for e in log_of(session, "action", action.id)] == ["archive"]
     with pytest.raises(ValidationFailed, match="archivée"):
-        services.update_action(session, advisor, action.id, 2, {"progress": 50})
+        plan_commands.update_action(session, advisor, action.id, 2, {"progress": 50})
 
 
 def test_phase_change_is_recorded_with_its_date(session, world):
@@ -162,7 +164,7 @@ def test_phase_change_is_recorded_with_its_date(session, world):
     convention = world.convention(
         phase=ConventionPhase.plan_actions, advisor=advisor, signed_on=None
     )
-    services.update_convention(
+    plan_commands.update_convention(
         session,
         advisor,
         convention.id,
@@ -186,28 +188,32 @@ def test_convention_in_pilotage_needs_a_signature_date(session, world):
     advisor = world.user(Role.caf_advisor)
     convention = world.convention(phase=ConventionPhase.diagnostic, advisor=advisor, signed_on=None)
     with pytest.raises(ValidationFailed) as raised:
-        services.update_convention(session, advisor, convention.id, 1, {"phase": "pilotage"})
+        plan_commands.update_convention(session, advisor, convention.id, 1, {"phase": "pilotage"})
     assert "signed_on" in raised.value.errors
 
 
 def test_only_an_admin_adds_an_axis(session, world):
     with pytest.raises(PermissionDenied):
-        services.add_axis(session, world.user(Role.caf_manager), {"code": "SAN", "label": "Santé"})
-    axis = services.add_axis(session, world.user(Role.admin), {"code": "SAN", "label": "Santé"})
+        plan_commands.add_axis(
+            session, world.user(Role.caf_manager), {"code": "SAN", "label": "Santé"}
+        )
+    axis = plan_commands.add_axis(
+        session, world.user(Role.admin), {"code": "SAN", "label": "Santé"}
+    )
     assert session.get(Axis, axis.id).position == 8
     with pytest.raises(ValidationFailed):
-        services.add_axis(session, world.user(Role.admin), {"code": "X", "label": "santé"})
+        plan_commands.add_axis(session, world.user(Role.admin), {"code": "X", "label": "santé"})
 
 
 def test_create_convention_by_advisor_lands_in_their_portfolio(session, world):
     advisor = world.user(Role.caf_advisor)
-    convention = services.create_convention(
+    convention = plan_commands.create_convention(
         session, advisor, {"territory_id": world.territory().id, "title": "CTG 2027-2031"}
     )
     assert convention.advisor_id == advisor.id
     assert convention.phase == ConventionPhase.preparation
     with pytest.raises(PermissionDenied):
-        services.create_convention(
+        plan_commands.create_convention(
             session, world.user(Role.coop_officer), {"territory_id": 1, "title": "X"}
         )
 
@@ -224,9 +230,11 @@ def test_a_refused_edit_during_a_meeting_is_logged_against_that_meeting(session,
     )
     session.add(meeting)
     session.commit()
-    services.update_action(session, officer, action.id, 1, {"progress": 40}, meeting_id=meeting.id)
+    plan_commands.update_action(
+        session, officer, action.id, 1, {"progress": 40}, meeting_id=meeting.id
+    )
     with pytest.raises(ConflictError):
-        services.update_action(
+        plan_commands.update_action(
             session, officer, action.id, 1, {"progress": 60}, meeting_id=meeting.id
         )
     entries = log_of(session, "action", action.id)
@@ -240,12 +248,14 @@ def test_an_advisor_cannot_claim_an_unassigned_convention_nor_hand_theirs_over(s
     advisor, colleague = world.user(Role.caf_advisor), world.user(Role.caf_advisor)
     unassigned = world.convention(world.territory(CARENE))
     with pytest.raises(PermissionDenied):
-        services.update_convention(session, advisor, unassigned.id, 1, {"advisor_id": advisor.id})
+        plan_commands.update_convention(
+            session, advisor, unassigned.id, 1, {"advisor_id": advisor.id}
+        )
     mine = world.convention(advisor=advisor)
     with pytest.raises(PermissionDenied, match="autre conseiller"):
-        services.update_convention(session, advisor, mine.id, 1, {"advisor_id": colleague.id})
+        plan_commands.update_convention(session, advisor, mine.id, 1, {"advisor_id": colleague.id})
     with pytest.raises(PermissionDenied, match="autre conseiller"):
-        services.create_convention(
+        plan_commands.create_convention(
             session,
             advisor,
             {"territory_id": world.territory().id, "title": "CTG", "advisor_id": colleague.id},
@@ -258,19 +268,21 @@ def test_an_admin_reassigns_a_convention_only_to_an_active_advisor(session, worl
     officer = world.user(Role.coop_officer)
     convention = world.convention()
     with pytest.raises(ValidationFailed, match="conseiller Caf actif"):
-        services.update_convention(session, admin, convention.id, 1, {"advisor_id": officer.id})
-    services.update_convention(session, admin, convention.id, 1, {"advisor_id": advisor.id})
+        plan_commands.update_convention(
+            session, admin, convention.id, 1, {"advisor_id": officer.id}
+        )
+    plan_commands.update_convention(session, admin, convention.id, 1, {"advisor_id": advisor.id})
     assert session.get(Convention, convention.id, populate_existing=True).advisor_id == advisor.id
 
 
 def test_the_same_amount_written_differently_is_not_a_change(session, officer, world, convention):
     action = world.action(convention, "PE-03", budget=Decimal("12500.00"))
-    services.update_action(session, officer, action.id, 1, {"budget": "12500"})
+    plan_commands.update_action(session, officer, action.id, 1, {"budget": "12500"})
     assert session.get(Action, action.id, populate_existing=True).version == 1
     assert log_of(session, "action", action.id) == []
 
 
 @pytest.mark.parametrize(("typed", "stored"), [("12 500,50 €", Decimal("12500.50")), ("", None)])
 def test_a_budget_typed_the_french_way_is_read_by_the_core(session, officer, action, typed, stored):
-    services.update_action(session, officer, action.id, 1, {"budget": typed})
+    plan_commands.update_action(session, officer, action.id, 1, {"budget": typed})
     assert session.get(Action, action.id, populate_existing=True).budget == stored

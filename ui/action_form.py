@@ -9,12 +9,12 @@ from typing import Any
 
 import streamlit as st
 
-from ctg_core import db, formats, services
-from ctg_core.auth import CurrentUser
-from ctg_core.errors import CtgError
-from ctg_core.models import ActionStatus
-from ctg_core.plan import ActionDetail
-from ctg_core.queries import AxisRef
+from ctg_core.common import db, formats
+from ctg_core.common.auth import CurrentUser
+from ctg_core.common.errors import CtgError
+from ctg_core.common.models import ActionStatus
+from ctg_core.plan import commands as plan_commands
+from ctg_core.plan.queries import ActionDetail, AxisRef
 from ui.feedback import show_error
 from ui.form_feedback import FormState, changed, field_error, flash, form_problems, form_state
 from ui.plain_text import md
@@ -195,7 +195,7 @@ def edit_action_form(detail: ActionDetail, axes: list[AxisRef], user: CurrentUse
         return
     try:
         with db.session(write=True) as session:
-            services.update_action(session, user, detail.id, state.seen_version or 0, change)
+            plan_commands.update_action(session, user, detail.id, state.seen_version or 0, change)
     except CtgError as error:
         state.refused(error)
         st.rerun()
@@ -219,7 +219,7 @@ def new_action_form(
         return
     try:
         with db.session(write=True) as session:
-            action = services.create_action(session, user, convention_id, values)
+            action = plan_commands.create_action(session, user, convention_id, values)
     except CtgError as error:
         state.refused(error)
         st.rerun()
@@ -256,7 +256,7 @@ def confirm_archive(detail: ActionDetail, user: CurrentUser) -> None:
     ):
         try:
             with db.session(write=True) as session:
-                services.archive_action(session, user, detail.id, detail.version)
+                plan_commands.archive_action(session, user, detail.id, detail.version)
         except CtgError as error:
             show_error(error)
             return

@@ -10,12 +10,17 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ctg_core import db, formats, meeting_queries, meetings
-from ctg_core.auth import CurrentUser
-from ctg_core.errors import CtgError
-from ctg_core.meeting_queries import MeetingDetail
-from ui.committee_text import REASON_SYMBOLS, flash, md, status_text
+from ctg_core.committee import commands as committee
+from ctg_core.committee import queries as committee_queries
+from ctg_core.committee.queries import MeetingDetail
+from ctg_core.common import db, formats, labels
+from ctg_core.common.auth import CurrentUser
+from ctg_core.common.errors import CtgError
+from ui.committee_text import REASON_SYMBOLS
 from ui.feedback import show_error
+from ui.form_feedback import flash
+from ui.plain_text import md
+from ui.plan_labels import status_text
 
 ERROR_KEY = "agenda-error"
 FREE_POINT = 0
@@ -30,7 +35,7 @@ def _run(service: Callable[..., Any], *args: Any, done: str = "", **kwargs: Any)
         st.session_state[ERROR_KEY] = error
         return
     st.session_state.pop(ERROR_KEY, None)
-    if isinstance(result, meetings.AgendaRefresh):
+    if isinstance(result, committee.AgendaRefresh):
         done = (
             f"Ordre du jour actualisé : {result.added} ajout(s), {result.removed} retrait(s), "
             f"{result.updated} motif(s) mis à jour."
@@ -41,15 +46,15 @@ def _run(service: Callable[..., Any], *args: Any, done: str = "", **kwargs: Any)
 
 def reasons_text(reasons: tuple[str, ...]) -> str:
     return " · ".join(
-        f"{REASON_SYMBOLS.get(r, '')} {meetings.REASON_LABELS.get(r, r)}" for r in reasons
+        f"{REASON_SYMBOLS.get(r, '')} {labels.AGENDA_REASON_LABELS.get(r, r)}" for r in reasons
     )
 
 
 def show(user: CurrentUser, detail: MeetingDetail, today: date) -> None:
     with db.session() as session:
-        items = meeting_queries.agenda(session, user, detail.id, today)
-        actions = meeting_queries.convention_actions(session, user, detail.convention_id)
-        changes = meeting_queries.changes_since_previous(session, user, detail.id)
+        items = committee_queries.agenda(session, user, detail.id, today)
+        actions = committee_queries.convention_actions(session, user, detail.convention_id)
+        changes = committee_queries.changes_since_previous(session, user, detail.id)
     error = st.session_state.pop(ERROR_KEY, None)
     if error is not None:
         show_error(error)
@@ -65,7 +70,7 @@ def show(user: CurrentUser, detail: MeetingDetail, today: date) -> None:
             help="Ajoute les actions qui le justifient désormais, retire celles qui ne le "
             "justifient plus (sauf si déjà revues), garde votre ordre.",
             on_click=_run,
-            args=(meetings.refresh_agenda, user, detail.id),
+            args=(committee.refresh_agenda, user, detail.id),
             kwargs={"today": today},
         )
     st.caption(
@@ -85,7 +90,7 @@ def show(user: CurrentUser, detail: MeetingDetail, today: date) -> None:
 
 
 def _agenda_row(
-    user: CurrentUser, item: meeting_queries.AgendaRow, n: int, total: int, can_run: bool
+    user: CurrentUser, item: committee_queries.AgendaRow, n: int, total: int, can_run: bool
 ) -> None:
     with st.container(border=True):
         cols = st.columns(
@@ -111,7 +116,7 @@ def _agenda_row(
             help="Monter",
             disabled=n == 0,
             on_click=_run,
-            args=(meetings.move_agenda_item, user, item.item_id, -1),
+            args=(committee.move_agenda_item, user, item.item_id, -1),
         )
         cols[5].button(
             "",
@@ -121,7 +126,7 @@ def _agenda_row(
             help="Descendre",
             disabled=n == total - 1,
             on_click=_run,
-            args=(meetings.move_agenda_item, user, item.item_id, +1),
+            args=(committee.move_agenda_item, user, item.item_id, +1),
         )
         cols[6].button(
             "",
@@ -130,7 +135,7 @@ def _agenda_row(
             key=f"agenda-remove-{item.item_id}",
             help="Retirer de l'ordre du jour",
             on_click=_run,
-            args=(meetings.remove_agenda_item, user, item.item_id),
+            args=(committee.remove_agenda_item, user, item.item_id),
             kwargs={"done": "Point retiré de l'ordre du jour."},
         )
 
@@ -138,7 +143,7 @@ def _agenda_row(
 def _add_point(
     user: CurrentUser,
     detail: MeetingDetail,
-    items: list[meeting_queries.AgendaRow],
+    items: list[committee_queries.AgendaRow],
     actions: list[tuple],
 ) -> None:
     listed = {i.action_id for i in items}
@@ -157,7 +162,7 @@ def _add_point(
         )
         if st.form_submit_button("Ajouter à la fin", icon=":material/add:"):
             _run(
-                meetings.add_agenda_item,
+                committee.add_agenda_item,
                 user,
                 detail.id,
                 action_id=None if action_id == FREE_POINT else action_id,
@@ -167,7 +172,7 @@ def _add_point(
             st.rerun()
 
 
-def _changes_since(detail: MeetingDetail, changes: list[meeting_queries.Evolution]) -> None:
+def _changes_since(detail: MeetingDetail, changes: list[committee_queries.Evolution]) -> None:
     since = f" ({detail.previous_label})" if detail.previous_label else ""
     with st.expander(f"Ce qui a changé depuis le dernier comité{since}", icon=":material/update:"):
         if detail.previous_id is None:
@@ -179,7 +184,7 @@ def _changes_since(detail: MeetingDetail, changes: list[meeting_queries.Evolutio
         st.dataframe(evolution_frame(changes), hide_index=True, width="stretch")
 
 
-def evolution_frame(changes: list[meeting_queries.Evolution]) -> pd.DataFrame:
+def evolution_frame(changes: list[committee_queries.Evolution]) -> pd.DataFrame:
     def arrow(before: Any, after: Any, fmt: Callable[[Any], str]) -> str:
         return "" if after is None else f"{fmt(before)} → {fmt(after)}"
 
@@ -201,7 +206,7 @@ def evolution_frame(changes: list[meeting_queries.Evolution]) -> pd.DataFrame:
 def _snapshot_comparison(user: CurrentUser, detail: MeetingDetail) -> None:
     with st.expander("Le plan maintenant et au dernier comité clôturé", icon=":material/compare:"):
         with db.session() as session:
-            closed = meeting_queries.closed_meetings(session, user, detail.convention_id)
+            closed = committee_queries.closed_meetings(session, user, detail.convention_id)
         if not closed:
             st.caption("Aucun comité clôturé : la comparaison sera possible après une clôture.")
             return
@@ -213,7 +218,7 @@ def _snapshot_comparison(user: CurrentUser, detail: MeetingDetail) -> None:
             key=f"snapshot-{detail.id}",
         )
         with db.session() as session:
-            frame = meeting_queries.compare_with_snapshot(
+            frame = committee_queries.compare_with_snapshot(
                 session, user, detail.convention_id, chosen
             )
         st.dataframe(snapshot_frame(frame), hide_index=True, width="stretch")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ctg_core import auth, db, queries
-from ctg_core.auth import CurrentUser
+from ctg_core.common import auth, db, settings
+from ctg_core.common.auth import CurrentUser
 from ui.plain_text import md
 
 PERSONA_KEY = "persona_id"
@@ -86,7 +86,7 @@ def _oidc_user() -> CurrentUser:
 def _demo_user() -> CurrentUser:
     with db.session() as session:
         personas = auth.demo_personas(session)
-        demo_data = queries.holds_demo_data(session)
+        demo_data = settings.holds_demo_data(session)
     if not personas:
         st.error(
             "Aucun utilisateur n'est configuré. Lancez `make run` (qui charge la démonstration) "

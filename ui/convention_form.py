@@ -8,12 +8,12 @@ from typing import Any
 
 import streamlit as st
 
-from ctg_core import db, services
-from ctg_core.auth import CurrentUser
-from ctg_core.errors import CtgError
-from ctg_core.models import ConventionPhase
-from ctg_core.plan import Choice
-from ctg_core.queries import ConventionHeader
+from ctg_core.common import db
+from ctg_core.common.auth import CurrentUser
+from ctg_core.common.errors import CtgError
+from ctg_core.common.models import ConventionPhase
+from ctg_core.plan import commands as plan_commands
+from ctg_core.plan.queries import Choice, ConventionHeader
 from ui.form_feedback import FormState, changed, field_error, flash, form_problems, form_state
 
 FIELDS = ("territory_id", "title", "phase", "signed_on", "starts_on", "ends_on", "advisor_id")
@@ -118,7 +118,7 @@ def edit_convention_form(
         return
     try:
         with db.session(write=True) as session:
-            services.update_convention(
+            plan_commands.update_convention(
                 session,
                 user,
                 header.id,
@@ -174,7 +174,7 @@ def new_convention_form(
     try:
         with db.session(write=True) as session:
             data = values if territory_id is None else {"territory_id": territory_id, **values}
-            convention = services.create_convention(session, user, data)
+            convention = plan_commands.create_convention(session, user, data)
     except CtgError as error:
         state.refused(error)
         st.rerun()

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from ctg_core.queries import ConventionRef
+from ctg_core.plan.queries import ConventionRef
 
 
 def requested_id(name: str) -> int | None:

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ctg_core.errors import ConflictError, CtgError, NotFound, PermissionDenied, ValidationFailed
-from ctg_core.validation import FIELD_LABELS
+from ctg_core.common.errors import (
+    ConflictError,
+    CtgError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from ctg_core.common.labels import FIELD_LABELS
 from ui.plain_text import md
 
 

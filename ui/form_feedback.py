@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from ctg_core.errors import ConflictError, CtgError, ValidationFailed
+from ctg_core.common.errors import ConflictError, CtgError, ValidationFailed
 from ui.feedback import show_error
 
 _FLASH_KEY = "flash_messages"

@@ -7,14 +7,18 @@ from datetime import date, datetime
 
 import streamlit as st
 
-from ctg_core import db, formats, meeting_queries, meetings, minutes
-from ctg_core.auth import CurrentUser
-from ctg_core.errors import CtgError
-from ctg_core.meeting_queries import MeetingDetail
-from ctg_core.models import MeetingStatus
+from ctg_core.committee import commands as committee
+from ctg_core.committee import minutes
+from ctg_core.committee import queries as committee_queries
+from ctg_core.committee.queries import MeetingDetail
+from ctg_core.common import db, formats
+from ctg_core.common.auth import CurrentUser
+from ctg_core.common.errors import CtgError
+from ctg_core.common.models import MeetingStatus
 from ui.agenda_view import evolution_frame
-from ui.committee_text import flash, local, md
 from ui.feedback import show_error
+from ui.form_feedback import flash
+from ui.plain_text import md
 
 NO_ACTION = 0
 CLOSING_KEY = "closing-meeting"
@@ -26,9 +30,9 @@ def documents_key(meeting_id: int) -> str:
 
 def show(user: CurrentUser, detail: MeetingDetail, today: date, *, fictitious: bool) -> None:
     with db.session() as session:
-        updates = meeting_queries.updates_during(session, user, detail.id)
-        changes = meeting_queries.changes_since_previous(session, user, detail.id)
-        actions = meeting_queries.convention_actions(session, user, detail.convention_id)
+        updates = committee_queries.updates_during(session, user, detail.id)
+        changes = committee_queries.changes_since_previous(session, user, detail.id)
+        actions = committee_queries.convention_actions(session, user, detail.convention_id)
 
     st.subheader("Participants")
     st.markdown(", ".join(md(a) for a in detail.attendees) or "Aucun participant renseigné.")
@@ -67,7 +71,7 @@ def show(user: CurrentUser, detail: MeetingDetail, today: date, *, fictitious: b
         _closing(user, detail)
     elif detail.status is MeetingStatus.closed and detail.closed_at:
         st.success(
-            f"Réunion clôturée le {formats.day(local(detail.closed_at).date())} : l'état du plan à "
+            f"Réunion clôturée le {formats.moment(detail.closed_at)} : l'état du plan à "
             "cette date est conservé pour comparaison.",
             icon=":material/lock:",
         )
@@ -86,7 +90,7 @@ def _decision_form(user: CurrentUser, detail: MeetingDetail, actions: list[tuple
     if submitted:
         try:
             with db.session(write=True) as session:
-                meetings.record_decision(
+                committee.record_decision(
                     session,
                     user,
                     detail.id,
@@ -120,7 +124,7 @@ def _minutes_form(user: CurrentUser, detail: MeetingDetail) -> None:
         change = {"minutes": minutes_text, "next_steps": next_steps, "next_meeting_on": next_on}
         try:
             with db.session(write=True) as session:
-                meetings.update_meeting(session, user, detail.id, detail.version, change)
+                committee.update_meeting(session, user, detail.id, detail.version, change)
         except CtgError as error:
             show_error(error)
             return
@@ -152,9 +156,7 @@ def _documents(user: CurrentUser, detail: MeetingDetail, today: date, fictitious
     if made is None:
         st.caption("Générez le compte rendu pour le télécharger en PDF, Word ou Markdown.")
         return
-    st.caption(
-        f"Généré le {formats.moment(local(made['at']))}. Régénérez-le après de nouvelles saisies."
-    )
+    st.caption(f"Généré le {formats.moment(made['at'])}. Régénérez-le après de nouvelles saisies.")
     pdf, word, markdown = st.columns(3)
     pdf.download_button(
         "PDF",
@@ -218,7 +220,7 @@ def _confirm_close(user: CurrentUser, detail: MeetingDetail) -> None:
     if confirm.button("Clôturer", type="primary", key="close-confirm", width="stretch"):
         try:
             with db.session(write=True) as session:
-                meetings.close_meeting(session, user, detail.id, detail.version)
+                committee.close_meeting(session, user, detail.id, detail.version)
         except CtgError as error:
             show_error(error)
             return

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ctg_core.overview import (
+from ctg_core.overview.queries import (
     DEADLINE_LABELS,
     PHASE_KEYS,
     OverviewFilters,
     TerritoryChoice,
     phase_label,
 )
-from ctg_core.queries import AxisRef
+from ctg_core.plan.queries import AxisRef
 
 KEYS = {
     "phases": "ov_filter_phase",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ctg_core.formats import markdown_text
+from ctg_core.common.formats import markdown_text
 
 
 def md(text: object) -> str:

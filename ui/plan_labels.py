@@ -3,7 +3,7 @@ forms. Status always comes with a symbol and a word, never colour alone."""
 
 from __future__ import annotations
 
-from ctg_core.models import ActionStatus
+from ctg_core.common.models import ActionStatus
 
 STATUS_SYMBOLS: dict[ActionStatus, str] = {
     ActionStatus.a_venir: "○",

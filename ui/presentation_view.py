@@ -15,14 +15,21 @@ from typing import Any
 
 import streamlit as st
 
-from ctg_core import db, formats, indicators, meeting_queries, meetings, trend_charts
-from ctg_core.auth import CurrentUser
-from ctg_core.errors import ConflictError, CtgError
-from ctg_core.models import ActionStatus
-from ctg_core.quick_updates import EDITABLE_FIELDS
+from ctg_core.committee import commands as committee
+from ctg_core.committee import queries as committee_queries
+from ctg_core.common import db, formats
+from ctg_core.common.auth import CurrentUser
+from ctg_core.common.errors import ConflictError, CtgError
+from ctg_core.common.history import change_text
+from ctg_core.common.models import ActionStatus
+from ctg_core.indicators import charts as indicator_charts
+from ctg_core.indicators import queries as indicator_queries
+from ctg_core.plan.table_edits import EDITABLE_FIELDS
 from ui.agenda_view import reasons_text
-from ui.committee_text import LATE_TEXT, change_text, flash, local, md, show_flash, status_text
 from ui.feedback import show_error
+from ui.form_feedback import flash, show_flash
+from ui.plain_text import md
+from ui.plan_labels import LATE_TEXT, status_text
 
 PENDING_KEY = "presentation-pending"  # (meeting, action) -> the user's input after a conflict
 PROBLEM_KEY = "presentation-problem"  # (meeting, item) -> the error of the last save
@@ -46,8 +53,8 @@ def _same(a: Any, b: Any) -> bool:
 def show(user: CurrentUser, meeting_id: int, today: date) -> None:
     show_flash()
     with db.session() as session:
-        detail = meeting_queries.meeting_detail(session, user, meeting_id)
-        items = meeting_queries.agenda(session, user, meeting_id, today)
+        detail = committee_queries.meeting_detail(session, user, meeting_id)
+        items = committee_queries.agenda(session, user, meeting_id, today)
     if not items:
         st.info("L'ordre du jour est vide : ajoutez des points en mode Préparer.")
         return
@@ -106,8 +113,8 @@ def show(user: CurrentUser, meeting_id: int, today: date) -> None:
 
 def _action_point(
     user: CurrentUser,
-    detail: meeting_queries.MeetingDetail,
-    item: meeting_queries.AgendaRow,
+    detail: committee_queries.MeetingDetail,
+    item: committee_queries.AgendaRow,
     index: int,
     total: int,
 ) -> None:
@@ -147,7 +154,7 @@ def _action_point(
 
 def _indicators(user: CurrentUser, action_id: int) -> None:
     with db.session() as session:
-        shown = indicators.action_indicators(session, user, action_id)
+        shown = indicator_queries.action_indicators(session, user, action_id)
     st.markdown("### Indicateurs")
     if not shown.series:
         st.caption("Aucun indicateur suivi pour cette action ni pour son axe.")
@@ -161,16 +168,16 @@ def _indicators(user: CurrentUser, action_id: int) -> None:
             st.caption("Aucune valeur mesurée.")
             continue
         st.altair_chart(
-            trend_charts.sparkline(series),
+            indicator_charts.sparkline(series),
             width="stretch",
-            alt=trend_charts.describe(series),
+            alt=indicator_charts.describe(series),
         )
-        st.caption(md(trend_charts.describe(series)))
+        st.caption(md(indicator_charts.describe(series)))
 
 
-def _history(user: CurrentUser, action_id: int, detail: meeting_queries.MeetingDetail) -> None:
+def _history(user: CurrentUser, action_id: int, detail: committee_queries.MeetingDetail) -> None:
     with db.session() as session:
-        lines = meeting_queries.action_history_since(session, user, action_id, detail.since)
+        lines = committee_queries.action_history_since(session, user, action_id, detail.since)
     since = f"depuis le {detail.previous_label}" if detail.previous_label else "historique"
     st.markdown(f"### Évolution ({md(since)})")
     shown = [h for h in lines if h.operation in {"update", "create", "archive"}]
@@ -179,12 +186,8 @@ def _history(user: CurrentUser, action_id: int, detail: meeting_queries.MeetingD
         return
     for line in shown[:8]:
         where = " · en séance" if line.meeting_id == detail.id else ""
-        changes = "  \n".join(
-            md(change_text(f, old, new)) for f, (old, new) in line.changes.items()
-        )
-        st.markdown(
-            f"**{formats.moment(local(line.at))}** — {md(line.user_name)}{where}  \n{changes}"
-        )
+        changes = "  \n".join(md(str(change)) for change in line.changes)
+        st.markdown(f"**{formats.moment(line.at)}** — {md(line.user_name)}{where}  \n{changes}")
     if len(shown) > 8:
         st.caption(f"… et {len(shown) - 8} modification(s) plus ancienne(s).")
 
@@ -194,8 +197,8 @@ def _history(user: CurrentUser, action_id: int, detail: meeting_queries.MeetingD
 
 def _quick_form(
     user: CurrentUser,
-    detail: meeting_queries.MeetingDetail,
-    item: meeting_queries.AgendaRow,
+    detail: committee_queries.MeetingDetail,
+    item: committee_queries.AgendaRow,
     index: int,
     total: int,
 ) -> None:
@@ -267,7 +270,7 @@ def _quick_form(
 def _save(
     user: CurrentUser,
     meeting_id: int,
-    item: meeting_queries.AgendaRow,
+    item: committee_queries.AgendaRow,
     base: str,
     stored: dict[str, Any],
     index: int,
@@ -284,12 +287,12 @@ def _save(
     try:
         with db.session(write=True) as session:
             if change or decision.strip():
-                result = meetings.quick_update(
+                result = committee.quick_update(
                     session, user, meeting_id, action_id, item.version, change, decision=decision
                 )
                 written = result.changes
             else:
-                meetings.mark_reviewed(session, user, item.item_id)
+                committee.mark_reviewed(session, user, item.item_id)
                 written = {}
     except ConflictError as error:
         # Only what this user changed: fields others saved meanwhile show their new value.
@@ -315,8 +318,8 @@ def _save(
 
 def _free_point(
     user: CurrentUser,
-    detail: meeting_queries.MeetingDetail,
-    item: meeting_queries.AgendaRow,
+    detail: committee_queries.MeetingDetail,
+    item: committee_queries.AgendaRow,
     index: int,
     total: int,
 ) -> None:
@@ -341,7 +344,7 @@ def _free_point(
 def _save_free(
     user: CurrentUser,
     meeting_id: int,
-    item: meeting_queries.AgendaRow,
+    item: committee_queries.AgendaRow,
     base: str,
     index: int,
     total: int,
@@ -351,11 +354,11 @@ def _save_free(
     try:
         with db.session(write=True) as session:
             if decision:
-                meetings.record_decision(
+                committee.record_decision(
                     session, user, meeting_id, decision, reviewed_item_id=item.item_id
                 )
             else:
-                meetings.mark_reviewed(session, user, item.item_id)
+                committee.mark_reviewed(session, user, item.item_id)
     except CtgError as error:
         problems[(meeting_id, item.item_id)] = error
         return

@@ -1,0 +1,331 @@
+"""The append-only history (`ChangeLog`): how a change is written, how a concurrent edit is
+refused, and how an entry reads in French — in one place for the fiche, the committee,
+the minutes and the history viewer.
+
+Writing: commands call `diff` then `log_change`, or `versioned_update` which applies
+``UPDATE … WHERE version = seen`` and, when someone saved first, raises `ConflictError`
+carrying the history entry of the refused attempt (the command boundary writes it after
+rolling back, see `common.command`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, select
+
+from ctg_core.common import formats
+from ctg_core.common.auth import CurrentUser
+from ctg_core.common.errors import ConflictError, ConflictInfo, NotFound
+from ctg_core.common.labels import OPERATION_LABELS, field_label, meeting_label
+from ctg_core.common.models import (
+    ActionStatus,
+    Axis,
+    ChangeLog,
+    ConventionPhase,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    RenewalStatus,
+)
+
+# Columns a command sets for its own bookkeeping: never shown as the user's change.
+BOOKKEEPING = frozenset({"updated_at", "updated_by_id", "archived_at"})
+MISSING = "—"
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def json_value(value: Any) -> Any:
+    """A value as it is stored in the change log (JSON)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal as stored: 12500 and Decimal("12500.00") are the same amount."""
+    numbers = (int, float, Decimal)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool | Enum):
+        try:
+            return Decimal(str(a)) == Decimal(str(b))
+        except InvalidOperation:
+            return a == b
+    return json_value(a) == json_value(b)
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """`{field: [old, new]}` for the fields whose value changes."""
+    return {
+        name: [json_value(before.get(name)), json_value(value)]
+        for name, value in after.items()
+        if not same_value(before.get(name), value)
+    }
+
+
+def log_change(
+    session: Session,
+    user: CurrentUser,
+    entity: str,
+    entity_id: int,
+    operation: str,
+    changes: Mapping[str, Any],
+    *,
+    convention_id: int | None = None,
+    meeting_id: int | None = None,
+) -> ChangeLog:
+    """Add one history entry to the command's transaction."""
+    entry = _entry(user, entity, entity_id, operation, changes, convention_id, meeting_id)
+    session.add(entry)
+    return entry
+
+
+def _entry(
+    user: CurrentUser,
+    entity: str,
+    entity_id: int,
+    operation: str,
+    changes: Mapping[str, Any],
+    convention_id: int | None,
+    meeting_id: int | None,
+) -> ChangeLog:
+    return ChangeLog(
+        user_id=user.id,
+        user_name=user.name,
+        entity=entity,
+        entity_id=entity_id,
+        convention_id=convention_id,
+        operation=operation,
+        changes=dict(changes),
+        meeting_id=meeting_id,
+    )
+
+
+def versioned_update(
+    session: Session,
+    row: SQLModel,
+    seen_version: int,
+    values: Mapping[str, Any],
+    *,
+    user: CurrentUser,
+    entity: str,
+    convention_id: int | None,
+    meeting_id: int | None = None,
+) -> None:
+    """Apply `values` only if nobody saved since `seen_version`, else raise `ConflictError`.
+
+    The error carries what the other person saved (to show beside the user's input) and
+    the history entry of the refused attempt (operation ``conflict``), which the command
+    boundary records after rolling back: history shows both people's edits.
+    """
+    table = type(row)
+    ident = row.id  # type: ignore[attr-defined]
+    result = session.execute(
+        sa.update(table)
+        .where(table.id == ident, table.version == seen_version)  # type: ignore[attr-defined]
+        .values(**values, version=seen_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        session.refresh(row)  # callers read the saved values after the session closes
+        return
+    current = session.get(table, ident, populate_existing=True)
+    if current is None:
+        raise NotFound(entity, ident)
+    last = session.exec(
+        select(ChangeLog)
+        .where(ChangeLog.entity == entity, ChangeLog.entity_id == ident)
+        .where(ChangeLog.operation != "conflict")
+        .order_by(ChangeLog.id.desc())  # type: ignore[union-attr]
+    ).first()
+    user_values = {k: v for k, v in values.items() if k not in BOOKKEEPING}
+    attempted = {k: [None, json_value(v)] for k, v in user_values.items()}
+    raise ConflictError(
+        ConflictInfo(
+            entity=entity,
+            entity_id=ident,
+            current_version=current.version,  # type: ignore[attr-defined]
+            current_values={k: getattr(current, k) for k in user_values},
+            changed_by=last.user_name if last else "",
+            changed_at=last.at if last else None,
+        ),
+        record=_entry(user, entity, ident, "conflict", attempted, convention_id, meeting_id),
+    )
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    name: str
+    label: str
+    old: str
+    new: str
+
+    def __str__(self) -> str:
+        return f"{self.label} : {self.old} → {self.new}"
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One change-log entry — qui, quoi, quand, dans quelle réunion — written in French."""
+
+    at: datetime
+    user_name: str
+    operation: str  # the code: create, update, archive, close, conflict
+    meeting_id: int | None
+    meeting: str  # « COPIL du 21/01/2026 » or ""
+    changes: tuple[FieldChange, ...]
+
+    @property
+    def operation_label(self) -> str:
+        return OPERATION_LABELS.get(self.operation, self.operation)
+
+    @property
+    def summary(self) -> str:
+        if self.operation == "conflict":
+            return " ; ".join(f"{c.label} : {c.new} (non enregistré)" for c in self.changes)
+        return " ; ".join(str(c) for c in self.changes)
+
+
+def history_lines(
+    session: Session, entity: str, entity_id: int, *, since: datetime | None = None
+) -> list[HistoryLine]:
+    """The change log of one record in French, newest first (after `since` when given);
+    callers check the user may read the record."""
+    query = select(ChangeLog).where(ChangeLog.entity == entity, ChangeLog.entity_id == entity_id)
+    if since is not None:
+        query = query.where(ChangeLog.at > since)
+    entries = session.exec(query.order_by(ChangeLog.id.desc())).all()  # type: ignore[union-attr]
+    return lines_of(session, entries)
+
+
+def lines_of(session: Session, entries: Iterable[ChangeLog]) -> list[HistoryLine]:
+    """History entries in French, in the order given (two queries whatever their number)."""
+    entries = list(entries)
+    meetings = meeting_labels(session, {e.meeting_id for e in entries if e.meeting_id})
+    axes = axis_labels(session) if any("axis_id" in e.changes for e in entries) else {}
+    return [
+        HistoryLine(
+            at=formats.local_time(entry.at),
+            user_name=entry.user_name,
+            operation=entry.operation,
+            meeting_id=entry.meeting_id,
+            meeting=meetings.get(entry.meeting_id, "") if entry.meeting_id else "",
+            changes=tuple(
+                FieldChange(
+                    name,
+                    field_label(name),
+                    readable_value(name, pair[0], axes),
+                    readable_value(name, pair[1], axes),
+                )
+                for name, pair in entry.changes.items()
+                if isinstance(pair, list | tuple) and len(pair) == 2
+            ),
+        )
+        for entry in entries
+    ]
+
+
+def meeting_labels(session: Session, meeting_ids: Iterable[int]) -> dict[int, str]:
+    """« COPIL du 21/01/2026 » for each meeting id."""
+    ids = list(meeting_ids)
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Meeting.id, Meeting.kind, Meeting.held_on).where(Meeting.id.in_(ids))  # type: ignore[union-attr]
+    ).all()
+    return {ident: meeting_label(kind, held_on) for ident, kind, held_on in rows}
+
+
+def axis_labels(session: Session) -> dict[int, str]:
+    return dict(session.exec(select(Axis.id, Axis.label)).all())  # type: ignore[arg-type]
+
+
+_ENUMS: dict[str, type[Enum]] = {
+    "phase": ConventionPhase,
+    "kind": MeetingKind,
+    "renewal_status": RenewalStatus,
+}
+_MONEY = frozenset(
+    {"budget", "eligible_cost", "entitlement", "amount", "advance_amount", "balance_amount"}
+)
+_MOMENTS = frozenset({"archived_at", "reviewed_at", "closed_at"})
+
+
+def readable_value(name: str, value: Any, axes: Mapping[int, str] | None = None) -> str:
+    """A value as stored in the change log (JSON), written for a French reader.
+
+    Never raises: a value it cannot read is shown as it is stored.
+    """
+    if value is None or value == "":
+        return MISSING
+    try:
+        return _readable(name, value, axes or {})
+    except (ValueError, TypeError, ArithmeticError):
+        return shorten(str(value), 120)
+
+
+def _readable(name: str, value: Any, axes: Mapping[int, str]) -> str:
+    if name == "status":  # an action's statut, or a meeting's (« Clôturée »)
+        known = {s.value: s.label for s in (*ActionStatus, *MeetingStatus)}
+        return known.get(value, str(value))
+    if name in _ENUMS:
+        return _ENUMS[name](value).label  # type: ignore[attr-defined]
+    if name == "axis_id":
+        return axes.get(int(value), f"Axe n° {value}")
+    if name == "progress":
+        return f"{formats.number(value)} %"
+    if name in _MONEY:
+        return formats.euros(Decimal(str(value)))
+    if name in _MOMENTS:
+        return formats.moment(datetime.fromisoformat(str(value)))
+    if isinstance(value, list):
+        return shorten(", ".join(str(v) for v in value), 120)
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, int | float):
+        return formats.number(value, 0 if float(value).is_integer() else 2)
+    if isinstance(value, str) and _looks_like_date(value):
+        return formats.day(date.fromisoformat(value))
+    return shorten(str(value), 120)
+
+
+def change_text(name: str, old: Any, new: Any, axes: Mapping[int, str] | None = None) -> str:
+    """« Avancement : 20 % → 60 % » for one field (old and new as stored or as typed)."""
+    return str(
+        FieldChange(
+            name,
+            field_label(name),
+            readable_value(name, json_value(old), axes),
+            readable_value(name, json_value(new), axes),
+        )
+    )
+
+
+def shorten(text: str, limit: int = 48) -> str:
+    """One line of at most `limit` characters, with « … » when cut."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _looks_like_date(text: str) -> bool:
+    if len(text) != 10:
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

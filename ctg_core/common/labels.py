@@ -1,0 +1,90 @@
+"""French labels shared across capabilities: field names, history operations, agenda
+reasons, and how a meeting is named. Enum members carry their own label in `models`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ctg_core.common import formats
+from ctg_core.common.models import MeetingKind
+
+FIELD_LABELS: dict[str, str] = {
+    "code": "Code",
+    "title": "Intitulé",
+    "objective": "Objectif",
+    "lead": "Pilote",
+    "partners": "Partenaires",
+    "starts_on": "Début",
+    "due_on": "Échéance",
+    "ends_on": "Fin",
+    "signed_on": "Signature",
+    "budget": "Budget",
+    "status": "Statut",
+    "progress": "Avancement",
+    "last_comment": "Commentaire",
+    "vigilance": "Point de vigilance",
+    "axis_id": "Axe",
+    "phase": "Phase",
+    "phase_reached_on": "Date de la phase",
+    "territory_id": "Territoire",
+    "advisor_id": "Conseiller Caf",
+    "label": "Libellé",
+    "kind": "Type de comité",
+    "held_on": "Date",
+    "place": "Lieu",
+    "attendees": "Participants",
+    "minutes": "Compte rendu",
+    "next_steps": "Prochaines étapes",
+    "next_meeting_on": "Prochaine réunion",
+    "text": "Décision",
+    "value": "Valeur mesurée",
+    "measured_on": "Date de mesure",
+    "fte": "ETP",
+    "eligible_cost": "Coût éligible",
+    "amount": "Montant",
+    "paid_on": "Date de versement",
+    "on": "Date",
+    "year": "Année",
+    "source": "Source",
+    "archived_at": "Archivage",
+    "action_id": "Action",
+    "meeting_id": "Réunion",
+    "reviewed_at": "Point revu",
+    "position": "Position",
+    "snapshot": "Actions figées",
+    "renewal_status": "Renouvellement",
+    "renewal_received_on": "Demande reçue le",
+    "renewal_signed_on": "Signé le",
+    "advance_amount": "Acompte",
+    "advance_paid_on": "Acompte versé le",
+    "balance_amount": "Solde",
+    "balance_paid_on": "Solde versé le",
+    "entitlement": "Droit",
+}
+
+
+def field_label(name: str) -> str:
+    """« Avancement » for `progress`; an unknown field keeps its name."""
+    return FIELD_LABELS.get(name, name)
+
+
+OPERATION_LABELS: dict[str, str] = {
+    "create": "Création",
+    "update": "Modification",
+    "archive": "Archivage",
+    "close": "Clôture",
+    "conflict": "Modification refusée (conflit)",
+}
+
+AGENDA_REASON_LABELS: dict[str, str] = {
+    "late": "En retard",
+    "vigilance": "Point de vigilance",
+    "due_soon": "Échéance dans les 3 mois",
+    "changed": "Modifiée depuis le dernier comité",
+    "manual": "Ajouté à l'ordre du jour",
+}
+
+
+def meeting_label(kind: MeetingKind, held_on: date) -> str:
+    """« COPIL du 21/01/2026 »: how a meeting is named in history, agenda and minutes."""
+    return f"{kind.label} du {formats.day(held_on)}"

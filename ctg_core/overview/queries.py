@@ -1,0 +1,545 @@
+"""The overview of every territory's CTG: one row per territory, headline figures, filters.
+
+A territory row carries what the map, the KPIs and the table of the overview page show, and
+what was true twelve months earlier (phase from `PhaseChange`, annual renewal from
+`PostFunding` dates), so the KPIs can give their deltas without another query.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, func, select
+
+from ctg_core.common import config
+from ctg_core.common.auth import CurrentUser
+from ctg_core.common.models import (
+    Action,
+    ActionStatus,
+    Axis,
+    Convention,
+    ConventionPhase,
+    CooperationPost,
+    PhaseChange,
+    PostFunding,
+    RenewalStatus,
+    Territory,
+    TerritoryKind,
+    User,
+    is_late,
+)
+
+NO_CTG = "aucune"
+"""Phase key of a territory without a convention (filters, map colours, legend)."""
+
+PHASE_KEYS: tuple[str, ...] = (*(p.value for p in ConventionPhase), NO_CTG)
+SIGNED = frozenset({ConventionPhase.pilotage, ConventionPhase.evaluation})
+DRAFTING = frozenset(
+    {ConventionPhase.preparation, ConventionPhase.diagnostic, ConventionPhase.plan_actions}
+)
+DEADLINES: tuple[str, ...] = ("3", "6", "12", "depassee")
+DEADLINE_LABELS = {
+    "": "Toutes les échéances",
+    "3": "Dans les 3 mois",
+    "6": "Dans les 6 mois",
+    "12": "Dans les 12 mois",
+    "depassee": "Échéance dépassée",
+}
+ENDING_SOON_MONTHS = 6
+
+
+def phase_label(key: str) -> str:
+    """French label of a phase key, `aucune` included."""
+    return "Aucune CTG" if key == NO_CTG else ConventionPhase(key).label
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (or earlier), clamped to the end of a shorter month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    for last in (day.day, 30, 29, 28):
+        try:
+            return date(year, month + 1, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def year_before(today: date) -> date:
+    """The reference day of the KPI deltas: the same day twelve months earlier."""
+    return add_months(today, -12)
+
+
+# --- filters ------------------------------------------------------------------------------
+
+
+def _split(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    parts = value.split(",") if isinstance(value, str) else [p for v in value for p in v.split(",")]
+    return [p.strip() for p in parts if p.strip()]
+
+
+@dataclass(frozen=True)
+class OverviewFilters:
+    """What the sidebar of the overview selects; empty means everything.
+
+    Kept in the URL as `?phase=pilotage,echue&axe=PE&territoire=244400404&echeance=6`:
+    values are stable codes (phase keys, axis codes, SIREN/INSEE codes), comma-separated.
+    """
+
+    phases: tuple[str, ...] = ()
+    axes: tuple[str, ...] = ()
+    territories: tuple[str, ...] = ()
+    deadline: str = ""
+
+    QUERY_KEYS = ("phase", "axe", "territoire", "echeance")
+
+    def __post_init__(self) -> None:
+        # One spelling per view: phases in lifecycle order, codes sorted, no duplicates.
+        phases = [k for k in PHASE_KEYS if k in set(self.phases)]
+        object.__setattr__(self, "phases", tuple(phases))
+        object.__setattr__(self, "axes", tuple(sorted(set(self.axes))))
+        object.__setattr__(self, "territories", tuple(sorted(set(self.territories))))
+        if self.deadline not in DEADLINES:
+            object.__setattr__(self, "deadline", "")
+
+    @property
+    def is_empty(self) -> bool:
+        return self == OverviewFilters()
+
+    def to_query_params(self) -> dict[str, str]:
+        """The non-empty filters as URL query parameters."""
+        values = {
+            "phase": ",".join(self.phases),
+            "axe": ",".join(self.axes),
+            "territoire": ",".join(self.territories),
+            "echeance": self.deadline,
+        }
+        return {k: v for k, v in values.items() if v}
+
+    @classmethod
+    def from_query_params(cls, params: Mapping[str, str | list[str]]) -> OverviewFilters:
+        """Filters from a URL; unknown phases and deadlines are dropped, never an error.
+
+        Axis and territory codes are kept as given (a code that matches nothing selects
+        nothing, which the page shows as an empty result rather than a crash).
+        """
+        codes = [c for c in _split(params.get("territoire")) if c.isalnum() and len(c) <= 9]
+        return cls(
+            phases=tuple(k for k in _split(params.get("phase")) if k in PHASE_KEYS),
+            axes=tuple(a for a in _split(params.get("axe")) if len(a) <= 8),
+            territories=tuple(codes),
+            deadline=next(iter(_split(params.get("echeance"))), ""),
+        )
+
+
+# --- territory rows -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TerritoryRow:
+    """One territory of the overview with its current CTG (if any) and its alerts.
+
+    `done_ratio` is réalisées over the actions still meant to happen (abandoned actions
+    are left out of the denominator); None when there is no such action.
+    """
+
+    territory_id: int
+    code: str
+    name: str
+    kind: TerritoryKind
+    epci_code: str | None
+    population: int
+    convention_id: int | None = None
+    convention_title: str = ""
+    phase: ConventionPhase | None = None
+    signed_on: date | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    advisor_name: str = ""
+    officer_name: str = ""
+    actions: int = 0
+    actions_done: int = 0
+    actions_late: int = 0
+    actions_abandoned: int = 0
+    renewals_pending: int = 0
+    phase_year_ago: ConventionPhase | None = None
+    renewals_pending_year_ago: int = 0
+
+    @property
+    def phase_key(self) -> str:
+        return self.phase.value if self.phase else NO_CTG
+
+    @property
+    def phase_label(self) -> str:
+        return phase_label(self.phase_key)
+
+    @property
+    def done_ratio(self) -> float | None:
+        planned = self.actions - self.actions_abandoned
+        return self.actions_done / planned if planned > 0 else None
+
+
+def _sort_key(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def territory_rows(
+    session: Session,
+    user: CurrentUser,
+    today: date,
+    filters: OverviewFilters | None = None,
+    departement: str | None = None,
+) -> list[TerritoryRow]:
+    """Territories of the département the user may see, each with its latest convention.
+
+    Caf roles see every EPCI (with or without a CTG) and every commune holding a CTG of its
+    own; officers and committee members see the territories of their scope. Sorted by name.
+    """
+    filters = filters or OverviewFilters()
+    dep = departement or config.departement()
+    conventions = _latest_conventions(session, user, dep)
+    territories = _listed_territories(session, user, dep, set(conventions))
+    epci_codes = _epci_codes(session, dep)
+    conv_ids = [c.id for c in conventions.values()]
+    actions = _action_counts(session, conv_ids, filters.axes, today)
+    posts = _post_facts(session, [t.id for t in territories], today)  # type: ignore[misc]
+    phases_then = _territory_phases_on(session, [t.id for t in territories], year_before(today))  # type: ignore[misc]
+    advisors = _names(session, {c.advisor_id for c in conventions.values() if c.advisor_id})
+    rows = []
+    for t in territories:
+        c = conventions.get(t.id)  # type: ignore[arg-type]
+        counts = actions.get(c.id, _ActionCounts()) if c else _ActionCounts()  # type: ignore[arg-type]
+        officer, pending_now, pending_then = posts.get(t.id, ("", 0, 0))  # type: ignore[arg-type]
+        rows.append(
+            TerritoryRow(
+                territory_id=t.id,  # type: ignore[arg-type]
+                code=t.code,
+                name=t.name,
+                kind=t.kind,
+                epci_code=epci_codes.get(t.epci_id) if t.epci_id else None,
+                population=t.population,
+                convention_id=c.id if c else None,
+                convention_title=c.title if c else "",
+                phase=c.phase if c else None,
+                signed_on=c.signed_on if c else None,
+                starts_on=c.starts_on if c else None,
+                ends_on=c.ends_on if c else None,
+                advisor_name=advisors.get(c.advisor_id, "") if c and c.advisor_id else "",
+                officer_name=officer,
+                actions=counts.total,
+                actions_done=counts.done,
+                actions_late=counts.late,
+                actions_abandoned=counts.abandoned,
+                renewals_pending=pending_now,
+                phase_year_ago=phases_then.get(t.id),  # type: ignore[arg-type]
+                renewals_pending_year_ago=pending_then,
+            )
+        )
+    rows.sort(key=lambda r: (_sort_key(r.name), r.code))
+    return apply_filters(session, rows, filters, today)
+
+
+def _latest_conventions(session: Session, user: CurrentUser, dep: str) -> dict[int, Convention]:
+    """The most recent non-archived convention of each territory the user may read."""
+    query = (
+        select(Convention)
+        .join(Territory, Territory.id == Convention.territory_id)
+        .where(col(Convention.archived_at).is_(None), Territory.departement == dep)
+        .order_by(col(Convention.id))
+    )
+    latest: dict[int, Convention] = {}
+    for convention in session.exec(query):
+        if user.can_read(convention):
+            latest[convention.territory_id] = convention
+    return latest
+
+
+def _listed_territories(
+    session: Session, user: CurrentUser, dep: str, with_convention: set[int]
+) -> list[Territory]:
+    query = select(Territory).where(Territory.departement == dep)
+    if user.reads_everything:
+        query = query.where(
+            (Territory.kind == TerritoryKind.epci) | col(Territory.id).in_(with_convention or {-1})
+        )
+    else:
+        query = query.where(col(Territory.id).in_(set(user.territory_ids) | with_convention))
+    return list(session.exec(query))
+
+
+def _epci_codes(session: Session, dep: str) -> dict[int, str]:
+    query = select(Territory.id, Territory.code).where(
+        Territory.kind == TerritoryKind.epci, Territory.departement == dep
+    )
+    return {ident: code for ident, code in session.exec(query)}
+
+
+@dataclass
+class _ActionCounts:
+    total: int = 0
+    done: int = 0
+    late: int = 0
+    abandoned: int = 0
+
+
+def _action_counts(
+    session: Session, conv_ids: list[int], axis_codes: tuple[str, ...], today: date
+) -> dict[int, _ActionCounts]:
+    """Per convention: actions (of the chosen axes, if any), réalisées, en retard."""
+    if not conv_ids:
+        return {}
+    query = (
+        select(Action.convention_id, Action.status, Action.due_on)
+        .join(Axis, Axis.id == Action.axis_id)
+        .where(col(Action.convention_id).in_(conv_ids), col(Action.archived_at).is_(None))
+    )
+    if axis_codes:
+        query = query.where(col(Axis.code).in_(axis_codes))
+    counts: dict[int, _ActionCounts] = {}
+    for convention_id, status, due_on in session.exec(query):
+        c = counts.setdefault(convention_id, _ActionCounts())
+        c.total += 1
+        c.done += status is ActionStatus.realisee
+        c.abandoned += status is ActionStatus.abandonnee
+        c.late += is_late(status, due_on, today)
+    return counts
+
+
+def _post_facts(
+    session: Session, territory_ids: list[int], today: date
+) -> dict[int, tuple[str, int, int]]:
+    """Per territory: officer of the active post, renewals pending now and a year earlier.
+
+    A renewal is pending when the post's funding line of the year is not signed. Twelve
+    months earlier, a line counts as signed only if it was signed by that day.
+    """
+    if not territory_ids:
+        return {}
+    then = year_before(today)
+    posts = list(
+        session.exec(
+            select(CooperationPost)
+            .where(col(CooperationPost.territory_id).in_(territory_ids))
+            .order_by(col(CooperationPost.id))
+        )
+    )
+    lines = session.exec(
+        select(PostFunding).where(
+            col(PostFunding.post_id).in_([p.id for p in posts] or [-1]),
+            col(PostFunding.year).in_([today.year, then.year]),
+        )
+    ).all()
+    by_post = {(line.post_id, line.year): line for line in lines}
+    facts: dict[int, tuple[str, int, int]] = {}
+    for post in posts:
+        officer, now, before = facts.get(post.territory_id, ("", 0, 0))
+        if _active(post, today):
+            officer = post.officer_name
+            line = by_post.get((post.id, today.year))  # type: ignore[arg-type]
+            now += line is not None and line.renewal_status is not RenewalStatus.signee
+        if _active(post, then):
+            line = by_post.get((post.id, then.year))  # type: ignore[arg-type]
+            before += line is not None and not _signed_by(line, then)
+        facts[post.territory_id] = (officer, now, before)
+    return facts
+
+
+def _active(post: CooperationPost, day: date) -> bool:
+    started = post.started_on is None or post.started_on <= day
+    return started and (post.ended_on is None or post.ended_on >= day)
+
+
+def _signed_by(line: PostFunding, day: date) -> bool:
+    if line.renewal_status is not RenewalStatus.signee:
+        return False
+    return line.renewal_signed_on is None or line.renewal_signed_on <= day
+
+
+def _territory_phases_on(
+    session: Session, territory_ids: list[int], day: date
+) -> dict[int, ConventionPhase]:
+    """The phase of each territory's CTG on `day`, whichever convention it was then: a
+    territory that has since renewed its CTG was already covered by the previous one."""
+    if not territory_ids:
+        return {}
+    query = (
+        select(Convention.territory_id, PhaseChange.phase)
+        .join(Convention, Convention.id == PhaseChange.convention_id)
+        .where(
+            col(Convention.territory_id).in_(territory_ids),
+            col(Convention.archived_at).is_(None),
+            PhaseChange.reached_on <= day,
+        )
+        .order_by(col(Convention.id), col(PhaseChange.reached_on), col(PhaseChange.id))
+    )
+    return {territory_id: phase for territory_id, phase in session.exec(query)}
+
+
+def _names(session: Session, user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    return dict(session.exec(select(User.id, User.name).where(col(User.id).in_(user_ids))).all())  # type: ignore[arg-type]
+
+
+def apply_filters(
+    session: Session, rows: list[TerritoryRow], filters: OverviewFilters, today: date
+) -> list[TerritoryRow]:
+    """Rows matching every filter. A commune chosen in the territory filter also brings the
+    EPCI it belongs to (the CTG that covers it), as the search of conventions does."""
+    if filters.territories:
+        wanted = set(filters.territories) | _epci_of_communes(session, filters.territories)
+        rows = [r for r in rows if r.code in wanted]
+    if filters.phases:
+        rows = [r for r in rows if r.phase_key in filters.phases]
+    if filters.axes:
+        rows = [r for r in rows if r.actions > 0]
+    if filters.deadline:
+        rows = [r for r in rows if _meets_deadline(r, filters.deadline, today)]
+    return rows
+
+
+def _epci_of_communes(session: Session, codes: Iterable[str]) -> set[str]:
+    epci = aliased(Territory)
+    query = (
+        select(epci.code)
+        .join(Territory, epci.id == Territory.epci_id)
+        .where(col(Territory.code).in_(list(codes)))
+    )
+    return set(session.exec(query))
+
+
+def _meets_deadline(row: TerritoryRow, deadline: str, today: date) -> bool:
+    if row.ends_on is None:
+        return False
+    if deadline == "depassee":
+        return row.ends_on < today
+    return today <= row.ends_on <= add_months(today, int(deadline))
+
+
+# --- headline figures ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A count now and twelve months earlier (None when no comparison is meaningful)."""
+
+    value: int
+    year_ago: int | None = None
+
+    @property
+    def delta(self) -> int | None:
+        return None if self.year_ago is None else self.value - self.year_ago
+
+
+@dataclass(frozen=True)
+class OverviewKpis:
+    reference_day: date
+    signed: Figure
+    drafting: Figure
+    ending_soon: Figure
+    population_covered: Figure
+    departement_population: int
+    actions_done: Figure
+    actions_late: Figure
+    renewals_pending: Figure
+
+    @property
+    def population_share(self) -> float | None:
+        if not self.departement_population:
+            return None
+        return self.population_covered.value / self.departement_population
+
+    @property
+    def population_share_year_ago(self) -> float | None:
+        covered = self.population_covered.year_ago
+        if not self.departement_population or covered is None:
+            return None
+        return covered / self.departement_population
+
+
+def overview_kpis(
+    rows: list[TerritoryRow], today: date, departement_population: int
+) -> OverviewKpis:
+    """Headline figures of the rows shown.
+
+    Signées: phases pilotage and évaluation; en cours d'élaboration: préparation,
+    diagnostic, plan d'actions. Population couverte: territories under a signed CTG, a
+    commune counted once when its EPCI is covered too. Actions have no delta: their past
+    statuses are not kept.
+    """
+    now = [r.phase for r in rows]
+    then = [r.phase_year_ago for r in rows]
+    soon = add_months(today, ENDING_SOON_MONTHS)
+    return OverviewKpis(
+        reference_day=year_before(today),
+        signed=Figure(sum(p in SIGNED for p in now), sum(p in SIGNED for p in then)),
+        drafting=Figure(sum(p in DRAFTING for p in now), sum(p in DRAFTING for p in then)),
+        ending_soon=Figure(
+            sum(
+                r.phase in SIGNED and r.ends_on is not None and today <= r.ends_on <= soon
+                for r in rows
+            )
+        ),
+        population_covered=Figure(
+            _covered_population(rows, lambda r: r.phase),
+            _covered_population(rows, lambda r: r.phase_year_ago),
+        ),
+        departement_population=departement_population,
+        actions_done=Figure(sum(r.actions_done for r in rows)),
+        actions_late=Figure(sum(r.actions_late for r in rows)),
+        renewals_pending=Figure(
+            sum(r.renewals_pending for r in rows),
+            sum(r.renewals_pending_year_ago for r in rows),
+        ),
+    )
+
+
+def _covered_population(rows: list[TerritoryRow], phase_of) -> int:  # type: ignore[no-untyped-def]
+    covered = [r for r in rows if phase_of(r) in SIGNED]
+    covered_epci = {r.code for r in covered if r.kind is TerritoryKind.epci}
+    return sum(
+        r.population
+        for r in covered
+        if r.kind is TerritoryKind.epci or r.epci_code not in covered_epci
+    )
+
+
+def departement_population(session: Session, departement: str | None = None) -> int:
+    """Population municipale of the département: the sum of its communes (INSEE)."""
+    dep = departement or config.departement()
+    query = select(func.coalesce(func.sum(Territory.population), 0)).where(
+        Territory.kind == TerritoryKind.commune, Territory.departement == dep
+    )
+    return int(session.exec(query).one())
+
+
+# --- choices for the sidebar --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TerritoryChoice:
+    code: str
+    name: str
+    kind: TerritoryKind
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.kind.label})"
+
+
+def territory_choices(session: Session, departement: str | None = None) -> list[TerritoryChoice]:
+    """Every EPCI, then every commune, of the département, by name (filter options)."""
+    dep = departement or config.departement()
+    rows = session.exec(
+        select(Territory.code, Territory.name, Territory.kind).where(Territory.departement == dep)
+    ).all()
+    choices = [TerritoryChoice(code, name, kind) for code, name, kind in rows]
+    choices.sort(key=lambda c: (c.kind is not TerritoryKind.epci, _sort_key(c.name), c.code))
+    return choices

@@ -1,0 +1,33 @@
+"""The yearly funding rules shipped in `data/funding_rules.csv` (reference data)."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+from sqlmodel import Session
+
+from ctg_core.common import config
+from ctg_core.common.models import FundingRule
+
+
+def load_funding_rules(session: Session, path: Path | None = None) -> int:
+    """Insert the yearly rules of `data/funding_rules.csv` that the database lacks."""
+    source = path or config.DATA_DIR / "funding_rules.csv"
+    added = 0
+    with source.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            year = int(row["year"])
+            if session.get(FundingRule, year) is None:
+                session.add(
+                    FundingRule(
+                        year=year,
+                        rate=Decimal(row["rate"]),
+                        ceiling_per_fte=Decimal(row["ceiling_per_fte"]),
+                        notes=row["notes"],
+                    )
+                )
+                added += 1
+    session.commit()
+    return added

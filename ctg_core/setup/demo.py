@@ -1,0 +1,601 @@
+"""Deterministic, clearly fictitious demo data on the real territories.
+
+Same seed and same reference date → the same rows. Every convention, action, person and
+figure here is invented; the UI says so whenever the `demo_data` setting is on.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from ctg_core.common.models import (
+    Action,
+    ActionStatus,
+    AgendaItem,
+    Axis,
+    ChangeLog,
+    Convention,
+    ConventionPhase,
+    CooperationPost,
+    Decision,
+    FundingRule,
+    Indicator,
+    IndicatorDirection,
+    IndicatorValue,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    PhaseChange,
+    PlanSnapshot,
+    PostFunding,
+    RenewalStatus,
+    Role,
+    Setting,
+    Territory,
+    TerritoryKind,
+    User,
+    UserTerritory,
+)
+from ctg_core.funding.rules import entitlement
+
+DEFAULT_SEED = 44
+
+FIRST_NAMES = [
+    "Camille",
+    "Nicolas",
+    "Sophie",
+    "Yann",
+    "Claire",
+    "Julien",
+    "Aurélie",
+    "Thomas",
+    "Maëlle",
+    "Erwan",
+    "Léa",
+    "Mathieu",
+    "Gwenaëlle",
+    "Pierre",
+    "Nadia",
+    "Karim",
+    "Anne",
+    "Loïc",
+]
+LAST_NAMES = [
+    "Le Goff",
+    "Martin",
+    "Bernard",
+    "Guého",
+    "Moreau",
+    "Le Roux",
+    "Petit",
+    "Durand",
+    "Jamet",
+    "Leroy",
+    "Tessier",
+    "Gautier",
+    "Chauvin",
+    "Rousseau",
+    "Bouvier",
+    "Hervé",
+    "Pasquier",
+]
+
+ACTION_TITLES: dict[str, list[str]] = {
+    "PE": [
+        "Créer un multi-accueil de 20 places",
+        "Ouvrir une maison d'assistants maternels",
+        "Renforcer le relais petite enfance",
+        "Accueil d'enfants porteurs de handicap en crèche",
+        "Places d'accueil en horaires atypiques",
+        "Guichet unique des demandes d'accueil",
+    ],
+    "EJ": [
+        "Structurer l'accueil de loisirs du mercredi",
+        "Créer un espace jeunes intercommunal",
+        "Soutenir les projets portés par les 16-25 ans",
+        "Promeneurs du net sur le territoire",
+        "Harmoniser les tarifs des accueils de loisirs",
+        "Séjours courts pour les 11-14 ans",
+    ],
+    "PA": [
+        "Lieu d'accueil enfants-parents itinérant",
+        "Cafés des parents dans les écoles",
+        "Soutien à la parentalité des pères",
+        "Réseau d'écoute et d'appui aux parents",
+        "Ateliers numériques parents-ados",
+    ],
+    "AVS": [
+        "Agrément d'un centre social intercommunal",
+        "Espace de vie sociale en milieu rural",
+        "Diagnostic de l'animation de la vie sociale",
+        "Soutien au bénévolat associatif",
+        "Fête des solidarités annuelle",
+    ],
+    "ADN": [
+        "Maison France Services itinérante",
+        "Permanences d'accès aux droits Caf",
+        "Conseillers numériques en mairie",
+        "Lutte contre le non-recours aux prestations",
+        "Ateliers « premiers pas numériques »",
+    ],
+    "LOG": [
+        "Repérage du logement indigne",
+        "Accompagnement des jeunes vers le logement",
+        "Prévention des expulsions locatives",
+        "Logements temporaires pour saisonniers",
+    ],
+    "HAN": [
+        "Pôle ressources handicap",
+        "Inclusion des enfants en situation de handicap en ALSH",
+        "Formation des animateurs à l'accueil inclusif",
+        "Répit pour les aidants familiaux",
+    ],
+}
+
+INDICATORS = [
+    ("Places d'accueil du jeune enfant pour 100 enfants de moins de 3 ans", "places", "PE", 1),
+    ("Jeunes inscrits dans les accueils de loisirs", "jeunes", "EJ", 1),
+    ("Familles accompagnées par une action de parentalité", "familles", "PA", 1),
+    ("Taux de non-recours estimé à la prime d'activité", "%", "ADN", -1),
+    ("Habitants touchés par l'animation de la vie sociale", "habitants", "AVS", 1),
+    ("Enfants en situation de handicap accueillis en ALSH", "enfants", "HAN", 1),
+]
+
+LEADS = [
+    "Service enfance-jeunesse",
+    "Centre social",
+    "CCAS",
+    "Relais petite enfance",
+    "Service habitat",
+    "Direction des solidarités",
+    "Association partenaire",
+    "",
+]
+PARTNERS = ["Caf", "Département", "MSA", "Éducation nationale", "Mission locale", "CAF, Communes"]
+VIGILANCE = [
+    "Recrutement difficile",
+    "Financement à confirmer",
+    "Foncier non identifié",
+    "Retard du partenaire",
+    "Besoin d'arbitrage des élus",
+]
+
+PHASE_ORDER = list(ConventionPhase)
+PHASE_PLAN = [  # one entry per EPCI, in code order; None = no CTG
+    ConventionPhase.pilotage,
+    ConventionPhase.pilotage,
+    ConventionPhase.evaluation,
+    ConventionPhase.pilotage,
+    ConventionPhase.plan_actions,
+    ConventionPhase.diagnostic,
+    ConventionPhase.pilotage,
+    ConventionPhase.preparation,
+    ConventionPhase.pilotage,
+    ConventionPhase.echue,
+    ConventionPhase.pilotage,
+    None,
+    ConventionPhase.evaluation,
+    ConventionPhase.pilotage,
+    ConventionPhase.plan_actions,
+    None,
+    ConventionPhase.pilotage,
+]
+
+
+# Days since the current phase was reached, and days an earlier phase lasted.
+CURRENT_AGE = {
+    ConventionPhase.preparation: (10, 90),
+    ConventionPhase.diagnostic: (10, 120),
+    ConventionPhase.plan_actions: (10, 150),
+    ConventionPhase.pilotage: (60, 1100),
+    ConventionPhase.evaluation: (30, 240),
+    ConventionPhase.echue: (20, 120),
+}
+PAST_DURATION = {
+    ConventionPhase.preparation: (60, 150),
+    ConventionPhase.diagnostic: (90, 200),
+    ConventionPhase.plan_actions: (60, 150),
+    ConventionPhase.pilotage: (1100, 1400),
+    ConventionPhase.evaluation: (120, 300),
+}
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    conventions: int
+    actions: int
+    indicators: int
+    posts: int
+    meetings: int
+    users: int
+
+
+def _person(rng: random.Random) -> str:
+    return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+
+
+def _slug(name: str) -> str:
+    keep = "".join(ch if ch.isalnum() else "." for ch in name.lower())
+    return ".".join(part for part in keep.split(".") if part)
+
+
+def generate(
+    session: Session,
+    *,
+    seed: int = DEFAULT_SEED,
+    today: date | None = None,
+    departement: str | None = "44",
+    communes_with_own_ctg: int = 2,
+) -> DemoReport:
+    """Create the demo world on the territories already loaded (EPCI of `departement`,
+    or every EPCI when `departement` is None, as for the national benchmark)."""
+    rng = random.Random(seed)
+    today = today or date.today()
+    axes = {a.code: a for a in session.exec(select(Axis).order_by(Axis.position))}
+    query = select(Territory).where(Territory.kind == TerritoryKind.epci).order_by(Territory.code)
+    if departement:
+        query = query.where(Territory.departement == departement)
+    epcis = list(session.exec(query))
+    rules = {r.year: r for r in session.exec(select(FundingRule))}
+
+    users = _users(session, rng)
+    advisors = [u for u in users if u.role is Role.caf_advisor]
+    chosen: list[tuple[Territory, ConventionPhase]] = []
+    for index, epci in enumerate(epcis):
+        phase = PHASE_PLAN[index % len(PHASE_PLAN)]
+        if phase is not None:
+            chosen.append((epci, phase))
+    # A few communes carry a CTG of their own, inside EPCI that have none.
+    without = [e for i, e in enumerate(epcis) if PHASE_PLAN[i % len(PHASE_PLAN)] is None]
+    for epci in without[:communes_with_own_ctg]:
+        commune = session.exec(
+            select(Territory)
+            .where(Territory.epci_id == epci.id)
+            .order_by(Territory.population.desc(), Territory.code)  # type: ignore[attr-defined]
+        ).first()
+        if commune is not None:
+            chosen.append((commune, ConventionPhase.pilotage))
+
+    counts = {"actions": 0, "indicators": 0, "meetings": 0}
+    for n, (territory, phase) in enumerate(chosen):
+        convention = _convention(session, rng, territory, phase, advisors[n % len(advisors)], today)
+        counts["actions"] += _actions(session, rng, convention, axes, today)
+        counts["indicators"] += _indicators(session, rng, convention, axes, today)
+        _post(session, rng, territory, rules, today)
+        if phase in {ConventionPhase.pilotage, ConventionPhase.evaluation, ConventionPhase.echue}:
+            counts["meetings"] += _meetings(session, rng, convention, users[0], today)
+    _scope_demo_users(session, users, chosen)
+    session.merge(Setting(key="demo_data", value="1"))
+    session.merge(Setting(key="demo_reference_date", value=today.isoformat()))
+    session.commit()
+    return DemoReport(
+        conventions=len(chosen),
+        actions=counts["actions"],
+        indicators=counts["indicators"],
+        posts=len(chosen),
+        meetings=counts["meetings"],
+        users=len(users),
+    )
+
+
+def _users(session: Session, rng: random.Random) -> list[User]:
+    specs = [
+        (Role.admin, "Administratrice (démo)"),
+        (Role.caf_manager, "Direction Caf (démo)"),
+        (Role.caf_advisor, f"{_person(rng)} (démo)"),
+        (Role.caf_advisor, f"{_person(rng)} (démo)"),
+        (Role.caf_advisor, f"{_person(rng)} (démo)"),
+        (Role.coop_officer, f"{_person(rng)} (démo)"),
+        (Role.committee, f"{_person(rng)} (démo)"),
+    ]
+    users = []
+    for index, (role, name) in enumerate(specs, 1):
+        user = User(
+            email=f"{role.value}.{index}@demo.ctg-pilotage.invalid",
+            name=name,
+            role=role,
+            is_demo=True,
+        )
+        session.add(user)
+        users.append(user)
+    session.flush()
+    return users
+
+
+def _scope_demo_users(
+    session: Session, users: list[User], chosen: list[tuple[Territory, ConventionPhase]]
+) -> None:
+    """The demo officer and committee member work on the first CTG in pilotage."""
+    target = next((t for t, p in chosen if p is ConventionPhase.pilotage), chosen[0][0])
+    for user in users:
+        if user.role in {Role.coop_officer, Role.committee}:
+            session.add(UserTerritory(user_id=user.id, territory_id=target.id))  # type: ignore[arg-type]
+
+
+def _convention(
+    session: Session,
+    rng: random.Random,
+    territory: Territory,
+    phase: ConventionPhase,
+    advisor: User,
+    today: date,
+) -> Convention:
+    reached = PHASE_ORDER.index(phase)
+    # Walk back from today: the current phase began some time ago, each earlier one lasted a
+    # plausible while (a signed CTG runs for years before its evaluation).
+    dates = [today - timedelta(days=rng.randint(*CURRENT_AGE[phase]))]
+    for earlier in reversed(PHASE_ORDER[:reached]):
+        dates.insert(0, dates[0] - timedelta(days=rng.randint(*PAST_DURATION[earlier])))
+    signed_on = starts_on = ends_on = None
+    if reached >= PHASE_ORDER.index(ConventionPhase.pilotage):
+        signed_on = dates[PHASE_ORDER.index(ConventionPhase.pilotage)]
+        starts_on = date(signed_on.year, 1, 1) if signed_on.month <= 6 else signed_on
+        ends_on = date(starts_on.year + rng.choice([4, 4, 5]), starts_on.month, 1) - timedelta(1)
+        if phase is ConventionPhase.echue:
+            ends_on = dates[-1] - timedelta(days=1)
+        elif phase is ConventionPhase.evaluation:
+            ends_on = dates[-1] + timedelta(days=rng.randint(90, 300))
+        if ends_on <= today and phase is not ConventionPhase.echue:
+            ends_on = today + timedelta(days=rng.randint(60, 400))
+        starts_on = min(starts_on, ends_on - timedelta(days=365))
+    convention = Convention(
+        territory_id=territory.id,  # type: ignore[arg-type]
+        title=f"CTG {territory.name}",
+        phase=phase,
+        signed_on=signed_on,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        advisor_id=advisor.id,
+    )
+    session.add(convention)
+    session.flush()
+    for step, reached_on in zip(PHASE_ORDER[: reached + 1], dates, strict=True):
+        session.add(PhaseChange(convention_id=convention.id, phase=step, reached_on=reached_on))  # type: ignore[arg-type]
+    return convention
+
+
+def _actions(
+    session: Session,
+    rng: random.Random,
+    convention: Convention,
+    axes: dict[str, Axis],
+    today: date,
+) -> int:
+    drafting = convention.phase in {
+        ConventionPhase.preparation,
+        ConventionPhase.diagnostic,
+        ConventionPhase.plan_actions,
+    }
+    count = rng.randint(5, 12) if drafting else rng.randint(12, 40)
+    base = convention.starts_on or today
+    numbers: dict[str, int] = {}
+    for _ in range(count):
+        code = rng.choice(list(axes))
+        numbers[code] = numbers.get(code, 0) + 1
+        starts_on = base + timedelta(days=rng.randint(0, 540))
+        due_on = starts_on + timedelta(days=rng.randint(90, 900))
+        status = ActionStatus.a_venir if drafting else _status(rng, starts_on, today)
+        progress = {
+            ActionStatus.a_venir: 0,
+            ActionStatus.realisee: 100,
+            ActionStatus.abandonnee: rng.choice([0, 10, 20]),
+        }.get(status, rng.randrange(10, 95, 5))
+        session.add(
+            Action(
+                convention_id=convention.id,  # type: ignore[arg-type]
+                axis_id=axes[code].id,  # type: ignore[arg-type]
+                code=f"{code}-{numbers[code]:02d}",
+                title=rng.choice(ACTION_TITLES.get(code, ["Action du plan"])),
+                objective="Objectif défini en comité de pilotage (donnée fictive).",
+                lead=rng.choice(LEADS),
+                partners=rng.choice(PARTNERS),
+                starts_on=starts_on,
+                due_on=due_on,
+                budget=Decimal(rng.randrange(2_000, 180_000, 500)),
+                status=status,
+                progress=progress,
+                last_comment=rng.choice(["", "Point d'étape présenté en COTECH."]),
+                vigilance=rng.choice(VIGILANCE) if rng.random() < 0.2 else "",
+            )
+        )
+    return count
+
+
+def _status(rng: random.Random, starts_on: date, today: date) -> ActionStatus:
+    if starts_on > today:
+        return ActionStatus.a_venir
+    return rng.choices(
+        [
+            ActionStatus.en_cours,
+            ActionStatus.realisee,
+            ActionStatus.suspendue,
+            ActionStatus.abandonnee,
+        ],
+        weights=[60, 28, 8, 4],
+    )[0]
+
+
+def _indicators(
+    session: Session,
+    rng: random.Random,
+    convention: Convention,
+    axes: dict[str, Axis],
+    today: date,
+) -> int:
+    picked = rng.sample(INDICATORS, k=rng.randint(2, 4))
+    first_year = today.year - 4
+    for name, unit, axis_code, sign in picked:
+        baseline = round(rng.uniform(20, 300), 1)
+        target = round(baseline * (1 + sign * rng.uniform(0.1, 0.4)), 1)
+        indicator = Indicator(
+            convention_id=convention.id,  # type: ignore[arg-type]
+            axis_id=axes[axis_code].id if axis_code in axes else None,
+            name=name,
+            unit=unit,
+            direction=IndicatorDirection.higher_is_better
+            if sign > 0
+            else IndicatorDirection.lower_is_better,
+            baseline_value=baseline,
+            baseline_year=first_year,
+            target_value=target,
+            target_year=today.year + 2,
+            source=rng.choice(["Caf (données fictives)", "Observatoire local (fictif)"]),
+        )
+        session.add(indicator)
+        session.flush()
+        value = baseline
+        for year in range(first_year, today.year):
+            value = round(value + (target - baseline) * rng.uniform(-0.05, 0.35), 1)
+            session.add(
+                IndicatorValue(
+                    indicator_id=indicator.id,  # type: ignore[arg-type]
+                    year=year,
+                    value=value,
+                    source=indicator.source,
+                )
+            )
+    return len(picked)
+
+
+def _post(
+    session: Session,
+    rng: random.Random,
+    territory: Territory,
+    rules: dict[int, FundingRule],
+    today: date,
+) -> None:
+    officer = _person(rng)
+    post = CooperationPost(
+        territory_id=territory.id,  # type: ignore[arg-type]
+        officer_name=f"{officer} (fictif)",
+        officer_email=f"{_slug(officer)}@exemple.invalid",
+        started_on=date(today.year - 3, rng.randint(1, 12), 1),
+    )
+    session.add(post)
+    session.flush()
+    for year in range(today.year - 2, today.year + 1):
+        rule = rules.get(year)
+        fte = Decimal(rng.choice(["1.00", "1.00", "0.80", "0.50"]))
+        cost = (Decimal(rng.randrange(42_000, 58_000, 250)) * fte).quantize(Decimal("1"))
+        right = entitlement(fte, cost, rule) if rule else Decimal("0")
+        current = year == today.year
+        status = (
+            rng.choices(
+                [RenewalStatus.a_renouveler, RenewalStatus.demande_recue, RenewalStatus.signee],
+                weights=[15, 15, 70],
+            )[0]
+            if current
+            else RenewalStatus.signee
+        )
+        due = date(year, 3, 31)
+        signed = status is RenewalStatus.signee
+        session.add(
+            PostFunding(
+                post_id=post.id,  # type: ignore[arg-type]
+                year=year,
+                fte=fte,
+                eligible_cost=cost,
+                entitlement=right,
+                renewal_status=status,
+                renewal_due_on=due,
+                renewal_received_on=due - timedelta(days=20)
+                if status is not RenewalStatus.a_renouveler
+                else None,
+                renewal_signed_on=due - timedelta(days=5) if signed else None,
+                advance_amount=(right * Decimal("0.7")).quantize(Decimal("0.01"))
+                if signed
+                else None,
+                advance_paid_on=due + timedelta(days=30) if signed else None,
+                balance_amount=(right * Decimal("0.3")).quantize(Decimal("0.01"))
+                if not current
+                else None,
+                balance_paid_on=date(year + 1, 6, 15) if not current else None,
+            )
+        )
+
+
+def _meetings(
+    session: Session, rng: random.Random, convention: Convention, author: User, today: date
+) -> int:
+    actions = list(
+        session.exec(
+            select(Action).where(Action.convention_id == convention.id).order_by(Action.code)
+        )
+    )
+    count = 0
+    for months_ago, kind in (
+        (10, MeetingKind.copil),
+        (5, MeetingKind.cotech),
+        (2, MeetingKind.copil),
+    ):
+        held_on = today - timedelta(days=30 * months_ago + rng.randint(0, 10))
+        meeting = Meeting(
+            convention_id=convention.id,  # type: ignore[arg-type]
+            kind=kind,
+            held_on=held_on,
+            place=rng.choice(["Salle du conseil", "Siège de l'EPCI", "Centre social"]),
+            attendees=[_person(rng) for _ in range(rng.randint(4, 9))],
+            status=MeetingStatus.closed,
+            minutes="Compte rendu fictif de démonstration.",
+            closed_at=datetime.combine(held_on, datetime.min.time(), tzinfo=UTC),
+        )
+        session.add(meeting)
+        session.flush()
+        reviewed = rng.sample(actions, k=min(3, len(actions)))
+        for position, action in enumerate(reviewed):
+            session.add(
+                AgendaItem(
+                    meeting_id=meeting.id,
+                    position=position,
+                    action_id=action.id,  # type: ignore[arg-type]
+                    title=action.title,
+                    reason="manual",
+                )
+            )
+        session.add(
+            Decision(
+                meeting_id=meeting.id,  # type: ignore[arg-type]
+                action_id=reviewed[0].id if reviewed else None,
+                text=rng.choice(
+                    [
+                        "Valider le calendrier proposé.",
+                        "Relancer le partenaire avant le prochain comité.",
+                        "Prioriser l'axe petite enfance en année 2.",
+                    ]
+                ),
+                created_at=datetime.combine(held_on, datetime.min.time(), tzinfo=UTC),
+                created_by_id=author.id,
+            )
+        )
+        for action in actions:
+            session.add(
+                PlanSnapshot(
+                    meeting_id=meeting.id,
+                    action_id=action.id,
+                    status=action.status,  # type: ignore[arg-type]
+                    progress=max(0, action.progress - 10 * months_ago // 2),
+                    vigilance=action.vigilance,
+                    due_on=action.due_on,
+                    captured_at=datetime.combine(held_on, datetime.min.time(), tzinfo=UTC),
+                )
+            )
+        session.add(
+            ChangeLog(
+                at=datetime.combine(held_on, datetime.min.time(), tzinfo=UTC),
+                user_id=author.id,
+                user_name=author.name,
+                entity="meeting",
+                entity_id=meeting.id,  # type: ignore[arg-type]
+                convention_id=convention.id,
+                operation="create",
+                changes={"kind": [None, kind.value]},
+                meeting_id=meeting.id,
+            )
+        )
+        count += 1
+    return count
