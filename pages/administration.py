@@ -6,12 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from ctg_core.common import db
-from ctg_core.common.errors import CtgError
 from ctg_core.people import queries as people
 from ctg_core.plan import commands as plan_commands
 from ctg_core.plan import queries as plan_queries
 from ui.auth import current_user
-from ui.form_feedback import field_error, flash, form_problems, form_state, show_flash
+from ui.form_feedback import field_error, form_problems, form_state, save, show_flash
 from ui.plain_text import md
 
 user = current_user()
@@ -55,15 +54,11 @@ def new_axis_form() -> None:
         )
     if not submitted:
         return
-    try:
-        with db.session(write=True) as session:
-            axis = plan_commands.add_axis(session, user, {"code": code, "label": label})
-    except CtgError as error:
-        state.refused(error)
-        st.rerun()
-    state.saved()
-    flash(f"Thématique « {md(axis.label)} » ajoutée.")
-    st.rerun()
+    save(
+        lambda session: plan_commands.add_axis(session, user, {"code": code, "label": label}),
+        done=lambda axis: f"Thématique « {md(axis.label)} » ajoutée.",
+        state=state,
+    )
 
 
 st.header("Thématiques des plans d'actions")

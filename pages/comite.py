@@ -3,13 +3,11 @@
 Deep links: `?convention=12&reunion=34`.
 """
 
-from datetime import date
-
 import streamlit as st
 
 from ctg_core.committee import commands as committee
 from ctg_core.committee import queries as committee_queries
-from ctg_core.common import db, settings
+from ctg_core.common import config, db, settings
 from ctg_core.common.errors import CtgError
 from ctg_core.common.models import ConventionPhase, MeetingKind, MeetingStatus
 from ctg_core.plan import queries as plan_queries
@@ -27,7 +25,7 @@ MODES = {
 }
 
 user = current_user()
-today = date.today()
+today = config.today()
 show_flash()
 
 with db.session() as session:

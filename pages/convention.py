@@ -4,8 +4,6 @@ the chargé de coopération keep the plan d'actions up to date. Deep link: ?conv
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -40,7 +38,7 @@ FILTER_DEFAULTS: dict[str, object] = {
 }
 
 user = current_user()
-today = date.today()
+today = config.today()
 show_flash()
 
 

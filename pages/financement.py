@@ -1,11 +1,9 @@
 """Financement des postes de chargé de coopération : droit, renouvellement, acompte, solde."""
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
-from ctg_core.common import db, formats
+from ctg_core.common import config, db, formats
 from ctg_core.common.errors import CtgError
 from ctg_core.common.models import RenewalStatus
 from ctg_core.common.validation import validated
@@ -17,7 +15,7 @@ from ui.form_feedback import flash, show_flash
 from ui.plain_text import md
 
 user = current_user()
-today = date.today()
+today = config.today()
 show_flash()
 
 st.title("Financement des postes de chargé de coopération")

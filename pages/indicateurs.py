@@ -1,20 +1,16 @@
 """Indicateurs — trends of a convention's indicators against their baseline and target."""
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
-from ctg_core.common import db, formats
-from ctg_core.common.errors import CtgError
+from ctg_core.common import config, db, formats
 from ctg_core.indicators import charts as indicator_charts
 from ctg_core.indicators import commands as indicator_commands
 from ctg_core.indicators import queries as indicator_queries
 from ctg_core.plan import queries as plan_queries
 from ui.auth import current_user
 from ui.convention_picker import pick_convention
-from ui.feedback import show_error
-from ui.form_feedback import flash, show_flash
+from ui.form_feedback import save, show_flash
 from ui.plain_text import md
 
 user = current_user()
@@ -68,20 +64,19 @@ for item in series:
             with st.form(f"measure-{item.id}"):
                 cols = st.columns(3)
                 year = cols[0].number_input(
-                    "Année", min_value=2000, max_value=2100, value=date.today().year, step=1
+                    "Année", min_value=2000, max_value=2100, value=config.today().year, step=1
                 )
                 value = cols[1].text_input("Valeur mesurée", placeholder="ex. 42,5")
                 source = cols[2].text_input("Source", value=item.source)
                 if st.form_submit_button("Ajouter la valeur"):
-                    try:
-                        with db.session(write=True) as session:
+                    save(
+                        lambda session, item=item, year=year, value=value, source=source: (
                             indicator_commands.record_indicator_value(
                                 session,
                                 user,
                                 item.id,
                                 {"year": int(year), "value": value, "source": source},
                             )
-                        flash("Valeur enregistrée.")
-                        st.rerun()
-                    except CtgError as error:
-                        show_error(error)
+                        ),
+                        done="Valeur enregistrée.",
+                    )

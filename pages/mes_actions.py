@@ -6,12 +6,10 @@ with; each row gets its own outcome (saved, refused with the reason, conflict). 
 and conflicting input stays in the table to correct or re-apply.
 """
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
-from ctg_core.common import db
+from ctg_core.common import config, db
 from ctg_core.common.history import change_text
 from ctg_core.common.models import ActionStatus
 from ctg_core.plan import commands as plan_commands
@@ -21,12 +19,13 @@ from ctg_core.plan.commands import BatchReport, Outcome, RowChange
 from ctg_core.plan.table_edits import EDITABLE_FIELDS
 from ui.auth import current_user
 from ui.committee_text import conflict_text
-from ui.form_feedback import flash, show_flash
+from ui.confirm import ask, confirmation
+from ui.form_feedback import show_flash
 from ui.plan_labels import LATE_TEXT, status_text
 
 PENDING_KEY = "mes-actions-pending"  # action id -> (outcome, the user's values)
 REPORT_KEY = "mes-actions-report"
-CONFIRM_KEY = "mes-actions-confirm"
+CONFIRM_KEY = "mes-actions-batch"
 SAVES_KEY = "mes-actions-saves"
 LOADED_KEY = "mes-actions-loaded"
 ALL = "Toutes les conventions"
@@ -38,7 +37,7 @@ OUTCOME_TEXT = {
 }
 
 user = current_user()
-today = date.today()
+today = config.today()
 show_flash()
 
 st.title("Mes actions")
@@ -196,10 +195,6 @@ if not view.empty and view.shape[0] < frame.shape[0]:
 # --- saving ----------------------------------------------------------------------------------
 
 
-def _forget_confirm() -> None:
-    st.session_state.pop(CONFIRM_KEY, None)
-
-
 def change_frame(changes: list[RowChange]) -> pd.DataFrame:
     rows = []
     for row in changes:
@@ -214,28 +209,17 @@ def change_frame(changes: list[RowChange]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@st.dialog("Confirmer l'enregistrement", width="large", on_dismiss=_forget_confirm)
-def confirm(changes: list[RowChange]) -> None:
-    st.markdown(f"**{len(changes)} action(s)** vont être modifiées :")
-    st.dataframe(change_frame(changes), hide_index=True, width="stretch")
-    save, cancel = st.columns(2)
-    if cancel.button("Annuler", key="mes-actions-cancel", width="stretch"):
-        _forget_confirm()
-        st.rerun()
-    if save.button("Enregistrer", type="primary", key="mes-actions-confirmed", width="stretch"):
-        with db.session(write=True) as session:
-            result = plan_commands.update_actions(session, user, changes)
-        for row in result.rows:
-            if row.outcome in {Outcome.rejected, Outcome.conflict}:
-                pending[row.action_id] = (row.outcome, row.attempted)
-            else:
-                pending.pop(row.action_id, None)
-        st.session_state[REPORT_KEY] = result
-        st.session_state[SAVES_KEY] = st.session_state.get(SAVES_KEY, 0) + 1
-        st.session_state.pop(LOADED_KEY, None)
-        _forget_confirm()
-        flash(f"{result.count(Outcome.saved)} action(s) enregistrée(s).")
-        st.rerun()
+def saved(result: BatchReport) -> str:
+    """After the batch: refused and conflicting input stays in the table, the report shows."""
+    for row in result.rows:
+        if row.outcome in {Outcome.rejected, Outcome.conflict}:
+            pending[row.action_id] = (row.outcome, row.attempted)
+        else:
+            pending.pop(row.action_id, None)
+    st.session_state[REPORT_KEY] = result
+    st.session_state[SAVES_KEY] = st.session_state.get(SAVES_KEY, 0) + 1
+    st.session_state.pop(LOADED_KEY, None)
+    return f"{result.count(Outcome.saved)} action(s) enregistrée(s)."
 
 
 st.button(
@@ -244,7 +228,17 @@ st.button(
     icon=":material/save:",
     disabled=not changes,
     key="mes-actions-save",
-    on_click=lambda: st.session_state.__setitem__(CONFIRM_KEY, True),
+    on_click=ask,
+    args=(CONFIRM_KEY,),
 )
-if changes and st.session_state.get(CONFIRM_KEY):
-    confirm(changes)
+if changes:
+    confirmation(
+        CONFIRM_KEY,
+        title="Confirmer l'enregistrement",
+        question=f"**{len(changes)} action(s)** vont être modifiées :",
+        details=lambda: st.dataframe(change_frame(changes), hide_index=True, width="stretch"),
+        confirm_label="Enregistrer",
+        write=lambda session: plan_commands.update_actions(session, user, changes),
+        done=saved,
+        width="large",
+    )

@@ -255,7 +255,7 @@ def territory_table(rows: list[TerritoryRow]) -> None:
 
 
 user = current_user()
-today = date.today()
+today = config.today()
 departement = config.departement()
 shapes = territory_shapes(departement)
 

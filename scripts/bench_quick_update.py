@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +55,7 @@ def alternate(runs: int, first: Callable[[], float], second: Callable[[], float]
 def setting_up(url: str):  # type: ignore[no-untyped-def]
     """The demo officer, a meeting of their convention with its agenda, two actions."""
     from ctg_core.committee import commands as committee
-    from ctg_core.common import auth, db
+    from ctg_core.common import auth, config, db
     from ctg_core.common.models import Role
     from ctg_core.plan import queries as plan_queries
     from ctg_core.setup import bootstrap
@@ -65,15 +64,15 @@ def setting_up(url: str):  # type: ignore[no-untyped-def]
     os.environ["CTG_DATABASE_URL"] = url
     with db.session() as session:
         officer = next(p for p in auth.demo_personas(session) if p.role is Role.coop_officer)
-        frame = plan_queries.officer_actions(session, officer, date.today())
+        frame = plan_queries.officer_actions(session, officer, config.today())
     convention_id = int(frame["convention_id"].iloc[0])
     with db.session(write=True) as session:
         meeting = committee.create_meeting(
             session,
             officer,
             convention_id,
-            {"kind": "copil", "held_on": date.today(), "place": "Banc d'essai"},
-            today=date.today(),
+            {"kind": "copil", "held_on": config.today(), "place": "Banc d'essai"},
+            today=config.today(),
         )
     ids = [int(i) for i in frame[frame["convention_id"] == convention_id]["id"]]
     return officer, meeting.id, convention_id, ids
@@ -154,7 +153,7 @@ def bench_pages(officer, meeting_id: int, convention_id: int, bare_script: Path,
     from streamlit.testing.v1 import AppTest
 
     from ctg_core.committee import queries as committee_queries
-    from ctg_core.common import db
+    from ctg_core.common import config, db
     from ui.presentation_view import point_key
 
     def check(at: AppTest) -> AppTest:
@@ -178,7 +177,7 @@ def bench_pages(officer, meeting_id: int, convention_id: int, bare_script: Path,
         comite.session_state[point_key(meeting_id)] = 0
         check(comite.run())
         with db.session() as session:
-            return committee_queries.agenda(session, officer, meeting_id, date.today())[0]
+            return committee_queries.agenda(session, officer, meeting_id, config.today())[0]
 
     def save() -> float:
         item = first_point()
@@ -234,7 +233,7 @@ def bench_mes_actions(officer, runs: int, bare_run: Callable[[], float]) -> None
         }
         at.run()
         at.button(key="mes-actions-save").click().run()
-        at.button(key="mes-actions-confirmed").click()
+        at.button(key="mes-actions-batch-confirm").click()
         elapsed = timed(at.run)
         if at.exception or not at.toast:
             raise SystemExit("Mes actions : l'enregistrement n'a pas abouti")

@@ -145,6 +145,7 @@ def world(session: Session) -> World:
 def app_database(migrated_sqlite: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The SQLite database the Streamlit pages see during an AppTest."""
     monkeypatch.setenv("CTG_DATABASE_URL", migrated_sqlite)
+    monkeypatch.setenv("CTG_TODAY", TODAY.isoformat())  # the pages' clock (config.today)
     yield migrated_sqlite
     _wipe(db.engine_for(migrated_sqlite))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import docx
@@ -31,11 +31,11 @@ from ctg_core.common.models import (
     Role,
 )
 from ctg_core.plan import commands as plan_commands
+from tests.conftest import TODAY  # the pages run on this day (CTG_TODAY)
 from ui.minutes_view import documents_key
 from ui.presentation_view import point_key
 
 ROOT = Path(__file__).resolve().parent.parent
-TODAY = date.today()  # the page judges "late" and "due soon" against the real date
 
 
 def page(user, **params) -> AppTest:
@@ -309,7 +309,7 @@ def test_closing_from_the_page_freezes_the_plan(app_world, officer, meeting, pla
     no_exception(at.run())
     at.button(key=f"close-{meeting.id}").click()
     no_exception(at.run())
-    at.button(key="close-confirm").click()
+    at.button(key=f"close-{meeting.id}-confirm").click()
     no_exception(at.run())
 
     closed = stored(app_world, Meeting, meeting.id)

@@ -414,7 +414,7 @@ def test_archiving_asks_for_confirmation_and_keeps_the_action(world, officer, ac
     at = no_exception(at.run())
     assert stored(world, action).archived_at is None  # nothing happens before confirmation
 
-    at.button(key=f"archive-confirm-{action.id}").click()
+    at.button(key=f"archive-{action.id}-confirm").click()
     at = no_exception(at.run())
 
     assert stored(world, action).archived_at is not None

@@ -20,9 +20,9 @@ from ctg_core.common.models import (
 from ctg_core.funding import commands as funding
 from ctg_core.funding import queries as funding_queries
 from ctg_core.funding import rules as funding_rules
+from tests.conftest import TODAY
 from tests.factories import CARENE
 
-TODAY = date(2026, 11, 25)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -113,7 +113,7 @@ def test_only_caf_management_decides_and_stale_versions_conflict(world, session)
 
 
 def test_funding_page_shows_the_blocked_advance(app_world):
-    line = make_line(app_world, renewal_due_on=date(2020, 3, 31), year=date.today().year)
+    line = make_line(app_world, renewal_due_on=date(2020, 3, 31), year=TODAY.year)
     manager = app_world.user(Role.caf_manager, demo=True)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["persona_id"] = manager.id
@@ -163,7 +163,7 @@ def declare(at: AppTest, fte: str, cost: str) -> AppTest:
 
 
 def test_the_declared_cost_typed_the_french_way_recomputes_the_entitlement(app_world):
-    year = date.today().year
+    year = TODAY.year
     line = make_line(app_world, year=year, entitlement=Decimal("0"))
     at = declare(funding_page(app_world), "0,8", "41 000")
     assert not at.exception
@@ -176,7 +176,7 @@ def test_the_declared_cost_typed_the_french_way_recomputes_the_entitlement(app_w
 
 
 def test_an_unreadable_cost_is_refused_in_french_and_changes_nothing(app_world):
-    line = make_line(app_world, year=date.today().year)
+    line = make_line(app_world, year=TODAY.year)
     at = declare(funding_page(app_world), "1", "quarante mille")
     assert not at.exception
     assert "Coût éligible doit être un montant" in " ".join(m.value for m in at.markdown)

@@ -3,7 +3,7 @@ lists the changes, a per-row report, refused and conflicting input kept in the t
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,10 +12,10 @@ from streamlit.testing.v1 import AppTest
 
 from ctg_core.common.models import Action, ActionStatus, ChangeLog, Role
 from ctg_core.plan import commands as plan_commands
+from tests.conftest import TODAY
 from tests.factories import CARENE
 
 ROOT = Path(__file__).resolve().parent.parent
-TODAY = date.today()
 
 
 def page(user) -> AppTest:
@@ -100,7 +100,7 @@ def test_a_batch_with_one_invalid_row_saves_the_valid_rows_and_reports_the_inval
     ]
     assert stored(app_world, "PE-01").version == 1  # nothing saved before confirming
 
-    click(at, "mes-actions-confirmed")
+    click(at, "mes-actions-batch-confirm")
     first, second, third = (stored(app_world, c) for c in ("PE-01", "PE-02", "PE-03"))
     assert (first.progress, first.last_comment, first.version) == (35, "Recrutement fait", 2)
     assert (second.status, second.version) == (ActionStatus.en_cours, 1)
@@ -129,7 +129,7 @@ def test_a_row_saved_meanwhile_by_someone_else_is_a_conflict_showing_their_value
     edit(at, {0: {"progress": 70}, 1: {"progress": 25}})
     assert "Des actions ont été modifiées depuis l'ouverture du tableau" in at.info[-1].value
     click(at, "mes-actions-save")
-    click(at, "mes-actions-confirmed")
+    click(at, "mes-actions-batch-confirm")
 
     report = at.dataframe[0].value
     assert report["Résultat"].tolist() == ["⚠ Conflit", "✓ Enregistrée"]
@@ -142,7 +142,7 @@ def test_a_row_saved_meanwhile_by_someone_else_is_a_conflict_showing_their_value
     assert table.loc[actions[0].id, "state"] == "⚠ Conflit"
 
     click(at, "mes-actions-save")
-    click(at, "mes-actions-confirmed")  # re-applied on top of the version now shown
+    click(at, "mes-actions-batch-confirm")  # re-applied on top of the version now shown
     assert stored(app_world, "PE-01").progress == 70
     log = app_world.session.exec(
         select(ChangeLog.operation, ChangeLog.user_name)
@@ -160,10 +160,10 @@ def test_cancelling_the_confirmation_saves_nothing(app_world, officer, actions):
     at = page(officer)
     edit(at, {0: {"progress": 90}})
     click(at, "mes-actions-save")
-    click(at, "mes-actions-cancel")
+    click(at, "mes-actions-batch-cancel")
     assert stored(app_world, "PE-01").version == 1
     assert at.data_editor[0].value is not None
-    assert not [b for b in at.button if b.key == "mes-actions-confirmed"]
+    assert not [b for b in at.button if b.key == "mes-actions-batch-confirm"]
 
 
 def test_a_committee_member_has_nothing_to_update(app_world, actions):

@@ -392,10 +392,10 @@ def metric(at: AppTest, label: str):
 
 @pytest.fixture
 def page_world(app_world):
-    """Around today (the page uses the real date): Nantes Métropole signed for more than a
+    """Around the pinned day of the pages (CTG_TODAY): Nantes Métropole signed for more than a
     year and ending in two months, with two actions réalisées and one late, and a renewal
     pending; CARENE drafting its plan d'actions now and its diagnostic a year ago."""
-    today = date.today()
+    today = TODAY
     world = app_world
     manager = world.user(Role.caf_manager, name="Direction", demo=True)
     nm = world.convention(

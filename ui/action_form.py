@@ -9,14 +9,13 @@ from typing import Any
 
 import streamlit as st
 
-from ctg_core.common import db, formats
+from ctg_core.common import formats
 from ctg_core.common.auth import CurrentUser
-from ctg_core.common.errors import CtgError
-from ctg_core.common.models import ActionStatus
+from ctg_core.common.models import Action, ActionStatus
 from ctg_core.plan import commands as plan_commands
 from ctg_core.plan.queries import ActionDetail, AxisRef
-from ui.feedback import show_error
-from ui.form_feedback import FormState, changed, field_error, flash, form_problems, form_state
+from ui.confirm import ask, confirmation
+from ui.form_feedback import FormState, changed, field_error, form_problems, form_state, save
 from ui.plain_text import md
 from ui.plan_labels import status_text
 
@@ -39,7 +38,6 @@ FIELDS = (
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2100, 12, 31)
 PENDING_FICHE = "pending_fiche_id"
-ARCHIVE_PENDING = "archive_pending_id"
 
 
 def budget_text(value: Decimal | None) -> str:
@@ -193,15 +191,13 @@ def edit_action_form(detail: ActionDetail, axes: list[AxisRef], user: CurrentUse
     if not change:
         st.info("Aucune modification à enregistrer.", icon=":material/info:")
         return
-    try:
-        with db.session(write=True) as session:
-            plan_commands.update_action(session, user, detail.id, state.seen_version or 0, change)
-    except CtgError as error:
-        state.refused(error)
-        st.rerun()
-    state.saved()
-    flash(f"Fiche {detail.code} enregistrée.")
-    st.rerun()
+    save(
+        lambda session: plan_commands.update_action(
+            session, user, detail.id, state.seen_version or 0, change
+        ),
+        done=f"Fiche {detail.code} enregistrée.",
+        state=state,
+    )
 
 
 def new_action_form(
@@ -217,52 +213,42 @@ def new_action_form(
         submitted = st.form_submit_button("Créer la fiche", type="primary", icon=":material/add:")
     if not submitted:
         return
-    try:
-        with db.session(write=True) as session:
-            action = plan_commands.create_action(session, user, convention_id, values)
-    except CtgError as error:
-        state.refused(error)
-        st.rerun()
-    state.saved()
-    st.session_state[PENDING_FICHE] = action.id
-    flash(f"Fiche {action.code} créée.")
-    st.rerun()
+
+    def opened(action: Action) -> str:
+        st.session_state[PENDING_FICHE] = action.id
+        return f"Fiche {action.code} créée."
+
+    save(
+        lambda session: plan_commands.create_action(session, user, convention_id, values),
+        done=opened,
+        state=state,
+    )
 
 
 def archive_button(detail: ActionDetail, user: CurrentUser) -> None:
-    """« Archiver la fiche… » opens a confirmation; it stays open across reruns until the
-    user confirms, cancels or dismisses it."""
-    if st.button("Archiver la fiche…", icon=":material/archive:", key="archive-fiche"):
-        st.session_state[ARCHIVE_PENDING] = detail.id
-    if st.session_state.get(ARCHIVE_PENDING) == detail.id:
-        confirm_archive(detail, user)
-
-
-def _forget_archive() -> None:
-    st.session_state.pop(ARCHIVE_PENDING, None)
-
-
-@st.dialog("Archiver la fiche action", on_dismiss=_forget_archive)
-def confirm_archive(detail: ActionDetail, user: CurrentUser) -> None:
-    """Archiving is the only way an action leaves the plan: nothing is deleted."""
-    st.markdown(f"Archiver la fiche **{md(detail.code)} — {md(detail.title)}** ?")
-    st.caption(
-        "Elle quittera le plan d'actions, les synthèses et le calendrier, mais restera "
-        "consultable avec son historique (option « Inclure les archivées »). Rien n'est supprimé."
+    """« Archiver la fiche… » asks for confirmation: archiving is the only way an action
+    leaves the plan, and nothing is deleted."""
+    key = f"archive-{detail.id}"
+    st.button(
+        "Archiver la fiche…",
+        icon=":material/archive:",
+        key="archive-fiche",
+        on_click=ask,
+        args=(key,),
     )
-    confirm_col, cancel_col = st.columns(2)
-    if confirm_col.button(
-        "Archiver", type="primary", icon=":material/archive:", key=f"archive-confirm-{detail.id}"
-    ):
-        try:
-            with db.session(write=True) as session:
-                plan_commands.archive_action(session, user, detail.id, detail.version)
-        except CtgError as error:
-            show_error(error)
-            return
-        _forget_archive()
-        flash(f"Fiche {detail.code} archivée.")
-        st.rerun()
-    if cancel_col.button("Annuler", key=f"archive-cancel-{detail.id}"):
-        _forget_archive()
-        st.rerun()
+    confirmation(
+        key,
+        title="Archiver la fiche action",
+        question=f"Archiver la fiche **{md(detail.code)} — {md(detail.title)}** ?",
+        details=lambda: st.caption(
+            "Elle quittera le plan d'actions, les synthèses et le calendrier, mais restera "
+            "consultable avec son historique (option « Inclure les archivées »). "
+            "Rien n'est supprimé."
+        ),
+        confirm_label="Archiver",
+        icon=":material/archive:",
+        write=lambda session: plan_commands.archive_action(
+            session, user, detail.id, detail.version
+        ),
+        done=f"Fiche {detail.code} archivée.",
+    )

@@ -8,13 +8,12 @@ from typing import Any
 
 import streamlit as st
 
-from ctg_core.common import db
+from ctg_core.common import config
 from ctg_core.common.auth import CurrentUser
-from ctg_core.common.errors import CtgError
-from ctg_core.common.models import ConventionPhase
+from ctg_core.common.models import Convention, ConventionPhase
 from ctg_core.plan import commands as plan_commands
 from ctg_core.plan.queries import Choice, ConventionHeader
-from ui.form_feedback import FormState, changed, field_error, flash, form_problems, form_state
+from ui.form_feedback import FormState, changed, field_error, form_problems, form_state, save
 
 FIELDS = ("territory_id", "title", "phase", "signed_on", "starts_on", "ends_on", "advisor_id")
 FIRST_DAY = date(2000, 1, 1)
@@ -100,7 +99,7 @@ def edit_convention_form(
         values = convention_fields(state, name, state.shown, advisors)
         reached_on = st.date_input(
             "Si la phase change : date à laquelle elle a été atteinte",
-            value=date.today(),
+            value=config.today(),
             min_value=FIRST_DAY,
             max_value=LAST_DAY,
             format="DD/MM/YYYY",
@@ -116,22 +115,18 @@ def edit_convention_form(
     if not change:
         st.info("Aucune modification à enregistrer.", icon=":material/info:")
         return
-    try:
-        with db.session(write=True) as session:
-            plan_commands.update_convention(
-                session,
-                user,
-                header.id,
-                state.seen_version or 0,
-                change,
-                phase_reached_on=reached_on if "phase" in change else None,
-            )
-    except CtgError as error:
-        state.refused(error)
-        st.rerun()
-    state.saved()
-    flash("Convention enregistrée.")
-    st.rerun()
+    save(
+        lambda session: plan_commands.update_convention(
+            session,
+            user,
+            header.id,
+            state.seen_version or 0,
+            change,
+            phase_reached_on=reached_on if "phase" in change else None,
+        ),
+        done="Convention enregistrée.",
+        state=state,
+    )
 
 
 def new_convention_form(
@@ -171,14 +166,14 @@ def new_convention_form(
         )
     if not submitted:
         return
-    try:
-        with db.session(write=True) as session:
-            data = values if territory_id is None else {"territory_id": territory_id, **values}
-            convention = plan_commands.create_convention(session, user, data)
-    except CtgError as error:
-        state.refused(error)
-        st.rerun()
-    state.saved()
-    st.query_params["convention"] = str(convention.id)
-    flash("Convention créée.")
-    st.rerun()
+    data = values if territory_id is None else {"territory_id": territory_id, **values}
+
+    def opened(convention: Convention) -> str:
+        st.query_params["convention"] = str(convention.id)
+        return "Convention créée."
+
+    save(
+        lambda session: plan_commands.create_convention(session, user, data),
+        done=opened,
+        state=state,
+    )

@@ -9,14 +9,18 @@ are sent, and the version they came from is the one checked by the service.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import streamlit as st
 
+from ctg_core.common import db
+from ctg_core.common.db import Session
 from ctg_core.common.errors import ConflictError, CtgError, ValidationFailed
 from ui.feedback import show_error
+
+T = TypeVar("T")
 
 _FLASH_KEY = "flash_messages"
 
@@ -94,6 +98,33 @@ def flash(message: str) -> None:
 def show_flash() -> None:
     for message in st.session_state.pop(_FLASH_KEY, []):
         st.toast(message, icon=":material/check_circle:")
+
+
+def save(
+    write: Callable[[Session], T],
+    *,
+    done: str | Callable[[T], str],
+    state: FormState | None = None,
+) -> None:
+    """The one save pattern of the pages: run one command in a write session.
+
+    Saved: the form (if any) starts afresh, a toast says what was saved, the page reruns.
+    Refused: with a `state`, the French reasons go under the fields and the input stays
+    (rerun); without one, the reason is shown where the save was asked.
+    """
+    try:
+        with db.session(write=True) as session:
+            result = write(session)
+    except CtgError as error:
+        if state is None:
+            show_error(error)
+            return
+        state.refused(error)
+        st.rerun()
+    if state is not None:
+        state.saved()
+    flash(done(result) if callable(done) else done)
+    st.rerun()
 
 
 def changed(values: dict[str, Any], shown: dict[str, Any]) -> dict[str, Any]:

@@ -13,15 +13,13 @@ from ctg_core.committee import queries as committee_queries
 from ctg_core.committee.queries import MeetingDetail
 from ctg_core.common import db, formats
 from ctg_core.common.auth import CurrentUser
-from ctg_core.common.errors import CtgError
 from ctg_core.common.models import MeetingStatus
 from ui.agenda_view import evolution_frame
-from ui.feedback import show_error
-from ui.form_feedback import flash
+from ui.confirm import ask, confirmation
+from ui.form_feedback import save
 from ui.plain_text import md
 
 NO_ACTION = 0
-CLOSING_KEY = "closing-meeting"
 
 
 def documents_key(meeting_id: int) -> str:
@@ -88,20 +86,16 @@ def _decision_form(user: CurrentUser, detail: MeetingDetail, actions: list[tuple
         )
         submitted = st.form_submit_button("Enregistrer la décision", icon=":material/gavel:")
     if submitted:
-        try:
-            with db.session(write=True) as session:
-                committee.record_decision(
-                    session,
-                    user,
-                    detail.id,
-                    text,
-                    action_id=None if action_id == NO_ACTION else action_id,
-                )
-        except CtgError as error:
-            show_error(error)
-            return
-        flash("Décision enregistrée.")
-        st.rerun()
+        save(
+            lambda session: committee.record_decision(
+                session,
+                user,
+                detail.id,
+                text,
+                action_id=None if action_id == NO_ACTION else action_id,
+            ),
+            done="Décision enregistrée.",
+        )
 
 
 def _minutes_form(user: CurrentUser, detail: MeetingDetail) -> None:
@@ -122,14 +116,12 @@ def _minutes_form(user: CurrentUser, detail: MeetingDetail) -> None:
         submitted = st.form_submit_button("Enregistrer le compte rendu", icon=":material/save:")
     if submitted:
         change = {"minutes": minutes_text, "next_steps": next_steps, "next_meeting_on": next_on}
-        try:
-            with db.session(write=True) as session:
-                committee.update_meeting(session, user, detail.id, detail.version, change)
-        except CtgError as error:
-            show_error(error)
-            return
-        flash("Compte rendu enregistré.")
-        st.rerun()
+        save(
+            lambda session: committee.update_meeting(
+                session, user, detail.id, detail.version, change
+            ),
+            done="Compte rendu enregistré.",
+        )
 
 
 def _documents(user: CurrentUser, detail: MeetingDetail, today: date, fictitious: bool) -> None:
@@ -189,41 +181,21 @@ def _documents(user: CurrentUser, detail: MeetingDetail, today: date, fictitious
 
 def _closing(user: CurrentUser, detail: MeetingDetail) -> None:
     st.divider()
-    st.button(
-        "Clôturer la réunion…",
-        icon=":material/lock:",
-        key=f"close-{detail.id}",
-        on_click=lambda: st.session_state.__setitem__(CLOSING_KEY, detail.id),
-    )
+    key = f"close-{detail.id}"
+    st.button("Clôturer la réunion…", icon=":material/lock:", key=key, on_click=ask, args=(key,))
     st.caption(
         "La clôture fige l'état du plan d'actions à cette date : toute vue ultérieure pourra "
         "comparer « maintenant » avec ce comité."
     )
-    if st.session_state.get(CLOSING_KEY) == detail.id:
-        _confirm_close(user, detail)
-
-
-def _forget_closing() -> None:
-    st.session_state.pop(CLOSING_KEY, None)
-
-
-@st.dialog("Clôturer la réunion", on_dismiss=_forget_closing)
-def _confirm_close(user: CurrentUser, detail: MeetingDetail) -> None:
-    st.markdown(
-        f"Clôturer le **{detail.title}** ? L'état de chaque action est figé à cette date, "
-        "et plus aucune mise à jour ne pourra être rattachée à cette réunion."
+    confirmation(
+        key,
+        title="Clôturer la réunion",
+        question=(
+            f"Clôturer le **{md(detail.title)}** ? L'état de chaque action est figé à cette "
+            "date, et plus aucune mise à jour ne pourra être rattachée à cette réunion."
+        ),
+        confirm_label="Clôturer",
+        icon=":material/lock:",
+        write=lambda session: committee.close_meeting(session, user, detail.id, detail.version),
+        done="Réunion clôturée : l'état du plan est conservé.",
     )
-    confirm, cancel = st.columns(2)
-    if cancel.button("Annuler", key="close-cancel", width="stretch"):
-        _forget_closing()
-        st.rerun()
-    if confirm.button("Clôturer", type="primary", key="close-confirm", width="stretch"):
-        try:
-            with db.session(write=True) as session:
-                committee.close_meeting(session, user, detail.id, detail.version)
-        except CtgError as error:
-            show_error(error)
-            return
-        _forget_closing()
-        flash("Réunion clôturée : l'état du plan est conservé.")
-        st.rerun()

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
+from ctg_core.common import config
 from ctg_core.common.models import (
     Action,
     ActionStatus,
@@ -235,7 +236,7 @@ def generate(
     """Create the demo world on the territories already loaded (EPCI of `departement`,
     or every EPCI when `departement` is None, as for the national benchmark)."""
     rng = random.Random(seed)
-    today = today or date.today()
+    today = today or config.today()
     axes = {a.code: a for a in session.exec(select(Axis).order_by(Axis.position))}
     query = select(Territory).where(Territory.kind == TerritoryKind.epci).order_by(Territory.code)
     if departement:
