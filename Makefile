@@ -16,6 +16,7 @@ run: setup db  ## set everything up and start the app on http://localhost:8501
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 test: setup chromium  ## set everything up and run the whole suite (SQLite, PostgreSQL, browser)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 
 setup: $(VENV)/.installed $(LEAFLET) $(DEJAVU)
@@ -49,6 +50,7 @@ chromium:  ## the browser tests drive Debian's Chromium
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: setup
 	$(BIN)/ruff format .

@@ -1,4 +1,5 @@
-"""The convention selector shared by pages opened with `?convention=<id>`."""
+"""Choosing a convention: the selector shared by pages opened with `?convention=<id>`, and
+the Convention page's search by territory, title or member commune."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ from typing import Any
 
 import streamlit as st
 
+from ctg_core.common import db
+from ctg_core.common.auth import CurrentUser
+from ctg_core.plan import queries as plan_queries
 from ctg_core.plan.queries import ConventionRef
+from ui import plan_view
+from ui.plain_text import md
+
+SEARCH = "convention_search"
+PICKER = "convention_picker"
 
 
 def requested_id(name: str) -> int | None:
@@ -36,3 +45,64 @@ def pick_convention(
     )
     st.query_params["convention"] = str(chosen)
     return chosen
+
+
+def requested_convention(default: int | None) -> tuple[int | None, str]:
+    """The id asked for in the URL (or the first readable one), or a French complaint."""
+    raw = st.query_params.get("convention", "").strip()
+    if not raw:
+        if default is not None:
+            st.query_params["convention"] = str(default)
+        return default, ""
+    try:
+        return int(raw), ""
+    except ValueError:
+        return None, f"« {md(raw)} » n'est pas un numéro de convention valide."
+
+
+def ref_label(ref: ConventionRef) -> str:
+    place = "" if ref.territory_name in ref.title else f" — {ref.territory_name}"
+    return f"{ref.title}{place} · {ref.phase.label}"
+
+
+def open_picked() -> None:
+    picked = st.session_state.get(PICKER)
+    if picked is None:
+        return
+    st.query_params["convention"] = str(picked)
+    st.query_params.pop("action", None)
+    st.session_state.pop(plan_view.FICHE, None)
+    plan_view.clear_filters()
+
+
+def convention_selector(
+    user: CurrentUser, current: int | None, readable: list[ConventionRef]
+) -> None:
+    """Search by territory, title or member commune (« Rezé » finds Nantes Métropole)."""
+    search_col, pick_col = st.columns([2, 3])
+    with search_col:
+        text = st.text_input(
+            "Rechercher un territoire ou une commune",
+            key=SEARCH,
+            placeholder="p. ex. Rezé, Pornic, Nozay…",
+            help="Une commune membre d'un EPCI mène à la CTG de cet EPCI.",
+        )
+    refs = readable
+    if text.strip():
+        with db.session() as session:
+            refs = plan_queries.search_conventions(session, user, text)
+    by_id = {r.id: r for r in refs}
+    st.session_state[PICKER] = current if current in by_id else None
+    with pick_col:
+        st.selectbox(
+            "Convention",
+            list(by_id),
+            index=None,
+            format_func=lambda ident: ref_label(by_id[ident]),
+            key=PICKER,
+            on_change=open_picked,
+            placeholder=f"Choisissez parmi {len(refs)} convention(s)",
+        )
+        if text.strip():
+            found = f"{len(refs)} convention(s) trouvée(s)" if refs else "Aucune convention"
+            st.caption(f"{found} pour « {md(text.strip())} ».")
