@@ -23,7 +23,7 @@ from ctg_core.funding import rules as funding_rules
 from tests.conftest import TODAY
 from tests.factories import CARENE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_line(world, territory=None, **fields) -> PostFunding:

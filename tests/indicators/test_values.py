@@ -10,7 +10,7 @@ from ctg_core.common.errors import PermissionDenied, ValidationFailed
 from ctg_core.common.models import ChangeLog, IndicatorValue, Role
 from ctg_core.indicators import commands as indicator_commands
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box, shape
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GEO = ROOT / "data" / "geo"
 EPCI_FILE = GEO / "epci_44.geojson"
 COMMUNES_FILE = GEO / "communes_44.geojson"

@@ -15,7 +15,7 @@ from ctg_core.plan import commands as plan_commands
 from tests.conftest import TODAY
 from tests.factories import CARENE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def page(user) -> AppTest:

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from ctg_core.common.models import Role
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 AUTH = {
     "auth": {
         "redirect_uri": "http://localhost:8501/oauth2callback",

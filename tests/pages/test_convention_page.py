@@ -26,7 +26,7 @@ from ctg_core.plan import commands as plan_commands
 from ctg_core.plan import queries as plan_queries
 from tests.factories import CARENE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The page judges "late" against the real date: these due dates are decades away from it.
 LONG_AGO = date(2001, 1, 1)
 PAST_DUE = date(2002, 6, 30)

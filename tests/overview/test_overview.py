@@ -28,7 +28,7 @@ from ctg_core.reference.territories import epci_layer_path, read_layer
 from tests.factories import CARENE, NANTES_METROPOLE, World
 from ui.plain_text import md
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 11, 25)  # twelve months earlier: 25/11/2025
 GRAND_LIEU = "244400438"
 ERDRE_ET_GESVRES = "244400503"

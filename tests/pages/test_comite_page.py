@@ -35,7 +35,7 @@ from tests.conftest import TODAY  # the pages run on this day (CTG_TODAY)
 from ui.minutes_view import documents_key
 from ui.presentation_view import point_key
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def page(user, **params) -> AppTest:
