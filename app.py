@@ -4,7 +4,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui import boundary
 from ui.auth import sign_in
+
+boundary.install()  # every error of every page, fragment and callback is shown in French
 
 st.set_page_config(
     page_title="CTG Pilotage",

@@ -3,10 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from ctg_core.common import (
-    config,
-    db,
-)
+from ctg_core.common import config, db, models  # noqa: F401  (registers every table)
 
 target_metadata = SQLModel.metadata
 
@@ -37,6 +34,26 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch migrations copy tables that others point at: foreign keys are checked again
+        # once the migration is done. The pragma only works outside a transaction, so it is
+        # sent on the DBAPI connection before SQLAlchemy begins one.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        _configure_and_run(connection)
+        if sqlite:
+            broken = connection.connection.driver_connection.execute(
+                "PRAGMA foreign_key_check"
+            ).fetchall()
+            if broken:
+                raise RuntimeError(f"Migration incohérente : références cassées {broken[:5]}")
+    finally:
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -13,10 +13,11 @@ from ctg_core.common.models import ConventionPhase, MeetingKind, MeetingStatus
 from ctg_core.plan import queries as plan_queries
 from ui import agenda_view, minutes_view, presentation_view
 from ui.auth import current_user
-from ui.convention_picker import pick_convention, requested_id
+from ui.convention_picker import pick_convention
 from ui.feedback import show_error
 from ui.form_feedback import flash, show_flash
 from ui.plain_text import md
+from ui.url import requested_id
 
 MODES = {
     "prepare": ":material/checklist: Préparer",

@@ -3,6 +3,7 @@ the Convention page's search by territory, title or member commune."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -10,19 +11,16 @@ import streamlit as st
 
 from ctg_core.common import db
 from ctg_core.common.auth import CurrentUser
+from ctg_core.common.history import shorten
 from ctg_core.plan import queries as plan_queries
 from ctg_core.plan.queries import ConventionRef
 from ui import plan_view
 from ui.plain_text import md
+from ui.url import parse_id, requested_id
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 SEARCH = "convention_search"
 PICKER = "convention_picker"
-
-
-def requested_id(name: str) -> int | None:
-    """A numeric query parameter (`?convention=12`), or None when absent or not a number."""
-    value = st.query_params.get(name, "")
-    return int(value) if value.isdigit() else None
 
 
 def pick_convention(
@@ -54,10 +52,11 @@ def requested_convention(default: int | None) -> tuple[int | None, str]:
         if default is not None:
             st.query_params["convention"] = str(default)
         return default, ""
-    try:
-        return int(raw), ""
-    except ValueError:
-        return None, f"« {md(raw)} » n'est pas un numéro de convention valide."
+    ident = parse_id(raw)
+    if ident is None:
+        shown = md(shorten(_CONTROL.sub("", raw), 40))
+        return None, f"« {shown} » n'est pas un numéro de convention valide."
+    return ident, ""
 
 
 def ref_label(ref: ConventionRef) -> str:

@@ -21,6 +21,7 @@ from ui.convention_header import show_history
 from ui.form_feedback import form_state
 from ui.plain_text import md
 from ui.plan_labels import LATE_TEXT, NO_LEAD_TEXT, VIGILANCE_TEXT, status_text
+from ui.url import requested_id
 
 FICHE = "fiche_id"
 ARCHIVED = "plan_archived"
@@ -167,8 +168,8 @@ def fiche_selector(frame: pd.DataFrame) -> int | None:
         st.session_state[FICHE] = pending
         st.query_params["action"] = str(pending)
     elif FICHE not in st.session_state:
-        raw = st.query_params.get("action", "")
-        st.session_state[FICHE] = int(raw) if raw.isdigit() and int(raw) in labels else None
+        asked = requested_id("action")
+        st.session_state[FICHE] = asked if asked in labels else None
     if st.session_state.get(FICHE) not in labels:
         st.session_state[FICHE] = None
     return st.selectbox(

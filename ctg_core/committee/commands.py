@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Self
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 from sqlmodel import Session, select
 
 from ctg_core.committee.rules import MANUAL, agenda_order, agenda_reasons
 from ctg_core.common.auth import CurrentUser, editable_convention
-from ctg_core.common.command import command
+from ctg_core.common.command import command, unique_rule
 from ctg_core.common.errors import NotFound, ValidationFailed
 from ctg_core.common.history import diff, log_change, versioned_update
 from ctg_core.common.labels import FIELD_LABELS
@@ -34,11 +34,27 @@ from ctg_core.common.models import (
     PlanSnapshot,
     utcnow,
 )
-from ctg_core.common.validation import Input, LongText, validated
+from ctg_core.common.validation import (
+    Day,
+    Id,
+    Input,
+    LongText,
+    RequiredText,
+    ShortText,
+    validated,
+)
 from ctg_core.plan.commands import QuickChange, apply_action_change
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+MAX_ATTENDEES = 100
+
+
+unique_rule(
+    ("uq_agenda_items_action", "agenda_items.meeting_id, agenda_items.action_id"),
+    "action_id",
+    "Cette action est déjà à l'ordre du jour.",
+)
+
+Attendees = Annotated[list[ShortText], Field(max_length=MAX_ATTENDEES)]
 
 
 # --- inputs --------------------------------------------------------------------------------
@@ -62,26 +78,26 @@ class _MeetingInput(Input):
 
 class MeetingData(_MeetingInput):
     kind: MeetingKind
-    held_on: date
-    place: Name = ""
-    attendees: list[Name] = Field(default_factory=list)
-    next_meeting_on: date | None = None
+    held_on: Day
+    place: ShortText = ""
+    attendees: Attendees = Field(default_factory=list)
+    next_meeting_on: Day | None = None
 
 
 class MeetingChange(_MeetingInput):
     kind: MeetingKind | None = None
-    held_on: date | None = None
-    place: Name | None = None
-    attendees: list[Name] | None = None
+    held_on: Day | None = None
+    place: ShortText | None = None
+    attendees: Attendees | None = None
     minutes: LongText | None = None
     next_steps: LongText | None = None
-    next_meeting_on: date | None = None
+    next_meeting_on: Day | None = None
     status: MeetingStatus | None = None
 
 
 class DecisionData(Input):
-    text: Required
-    action_id: int | None = None
+    text: RequiredText
+    action_id: Id | None = None
 
 
 # --- small helpers -------------------------------------------------------------------------

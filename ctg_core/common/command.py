@@ -38,13 +38,15 @@ R = TypeVar("R")
 COMMANDS: dict[str, Callable[..., Any]] = {}
 _RUNNING = "ctg_command_running"
 
-# Unique constraints of the schema, by name, with what the user is told.
-UNIQUE_RULES: dict[str, tuple[str, str]] = {}
+# Unique rules of the schema: how each database names a broken one, and what the user is told.
+UNIQUE_RULES: list[tuple[tuple[str, ...], str, str]] = []
 
 
-def unique_rule(constraint: str, field: str, message: str) -> None:
-    """Declare the French message for a unique constraint of the schema."""
-    UNIQUE_RULES[constraint] = (field, message)
+def unique_rule(names: tuple[str, ...], field: str, message: str) -> None:
+    """Declare the French refusal for a unique rule of the schema. `names` are the texts by
+    which the databases report it: PostgreSQL gives the constraint or index name, SQLite
+    the table and columns (« agenda_items.meeting_id, agenda_items.action_id »)."""
+    UNIQUE_RULES.append((names, field, message))
 
 
 def command(fn: Callable[P, R]) -> Callable[P, R]:
@@ -84,7 +86,7 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
 
 def _unique_refusal(error: sa.exc.IntegrityError) -> ValidationFailed | None:
     text = str(error.orig)
-    for constraint, (field, message) in UNIQUE_RULES.items():
-        if constraint in text:
+    for names, field, message in UNIQUE_RULES:
+        if any(name in text for name in names):
             return ValidationFailed({field: message})
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import overload
@@ -77,3 +78,10 @@ def markdown_text(text: object) -> str:
     headings, lists, HTML, entities, icons or maths; line breaks kept."""
     lines = str(text).splitlines() or [""]
     return "  \n".join(_MARKDOWN_SPECIALS.sub(r"\\\1", line) for line in lines)
+
+
+def folded(text: str) -> str:
+    """Text as search compares it: lower case, no accents, single spaces (« Rezé » → « reze »)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())

@@ -149,6 +149,9 @@ class Territory(SQLModel, table=True):
     kind: TerritoryKind = enum_field(TerritoryKind, index=True)
     code: str = Field(max_length=9, unique=True, description="SIREN (EPCI) or INSEE (commune)")
     name: str = Field(max_length=200, index=True)
+    search_name: str = Field(
+        default="", max_length=200, index=True, description="name folded for search: rezé → reze"
+    )
     siren: str | None = Field(default=None, max_length=9)
     population: int = 0
     departement: str = Field(max_length=3, index=True)
@@ -286,7 +289,20 @@ class Indicator(SQLModel, table=True):
 
 
 class IndicatorValue(SQLModel, table=True):
+    """A value measured for one year; a wrong one is archived (history keeps it), and only
+    one live value per indicator and year exists (a unique index, not only a check)."""
+
     __tablename__ = "indicator_values"
+    __table_args__ = (
+        sa.Index(
+            "uq_indicator_values_year",
+            "indicator_id",
+            "year",
+            unique=True,
+            sqlite_where=sa.text("archived_at IS NULL"),
+            postgresql_where=sa.text("archived_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     indicator_id: int = Field(foreign_key="indicators.id", index=True)
@@ -294,6 +310,7 @@ class IndicatorValue(SQLModel, table=True):
     measured_on: date | None = None
     value: float
     source: str = Field(default="", max_length=200)
+    archived_at: datetime | None = timestamp_field(default=None)
     version: int = 1
     created_at: datetime = timestamp_field(default_factory=utcnow)
 
@@ -372,6 +389,9 @@ class Meeting(SQLModel, table=True):
 
 class AgendaItem(SQLModel, table=True):
     __tablename__ = "agenda_items"
+    __table_args__ = (
+        sa.UniqueConstraint("meeting_id", "action_id", name="uq_agenda_items_action"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meetings.id", index=True)

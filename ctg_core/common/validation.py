@@ -7,11 +7,14 @@ whatever page or script it comes from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from decimal import Decimal
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -19,33 +22,133 @@ from pydantic import (
     StringConstraints,
     ValidationError,
 )
+from pydantic_core import PydanticCustomError
 
 from ctg_core.common.errors import ValidationFailed
 from ctg_core.common.labels import FIELD_LABELS
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+# --- bounds of everything a user can type (the same for forms, presenter, import) ------------
+
+FIRST_DAY = date(1990, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+FIRST_YEAR, LAST_YEAR = FIRST_DAY.year, LAST_DAY.year
+MAX_ID = 2_147_483_647  # PostgreSQL `integer`
+MAX_MEASURE = 1e12  # the magnitude of a measured value, whatever its unit
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+# An error whose message is a whole French sentence (no field label in front).
+SENTENCE = "ctg_sentence"
+
+
+def _sentence(message: str) -> PydanticCustomError:
+    return PydanticCustomError(SENTENCE, message)
+
+
+def _no_control_character(text: str) -> str:
+    """A NUL byte or another invisible control character is refused (PostgreSQL cannot
+    store NUL, SQLite can: both refuse it the same way). Line breaks and tabs are text."""
+    if _CONTROL.search(text):
+        raise PydanticCustomError("control_character", "invisible character")
+    return text
+
+
+def _text(max_length: int, min_length: int = 0) -> Any:
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_no_control_character),
+    ]
+
+
+Text = _text(4000)
+RequiredText = _text(4000, min_length=1)
 # A compte rendu or a list of next steps can be long: a few pages of text.
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50_000)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Progress = Annotated[int, Field(ge=0, le=100)]
+LongText = _text(50_000)
+Title = _text(200, min_length=1)
+Code = _text(20, min_length=1)
+ShortText = _text(200)
 
 
 def french_number(value: Any) -> Any:
-    """« 1 234,5 € » as typed in France → "1234.5"; an empty text is a missing value."""
+    """The French number rule: « 1 234,5 € », « 42 % », « 12,5 » as typed in France →
+    "1234.5", "42", "12.5"; an empty text is a missing value; a yes/no is not a number."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("not_a_number", "not a number")
     if isinstance(value, str):
-        for ignored in (" ", "\u00a0", "\u202f", "€"):
+        for ignored in (" ", "\u00a0", "\u202f", "€", "%"):
             value = value.replace(ignored, "")
         return value.replace(",", ".") or None
     return value
 
 
-# A measured number typed as text: the decimal comma is read, not dropped.
-FrenchFloat = Annotated[float, BeforeValidator(french_number), Field(allow_inf_nan=False)]
+def _whole_percent(value: Any) -> Any:
+    """Avancement: a whole number of percent from 0 to 100 (« 42 % » is 42; « 42,5 » is
+    refused, never read as 425 or clamped to 100)."""
+    value = french_number(value)
+    if value is None:
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise _sentence("L'avancement doit être un nombre (par exemple 40 ou 40 %).") from None
+    if not number.is_finite() or number != number.to_integral_value():
+        raise _sentence("L'avancement est un nombre entier, sans décimale (par exemple 40 %).")
+    if not 0 <= number <= 100:
+        raise _sentence("L'avancement va de 0 à 100 %.")
+    return int(number)
+
+
+def _bounded_measure(value: float) -> float:
+    if not -MAX_MEASURE <= value <= MAX_MEASURE:
+        raise PydanticCustomError("measure_range", "out of range")
+    return value
+
+
+def _french_date(value: Any) -> Any:
+    """« 25/11/2026 » as typed in France (or an ISO date); an empty text is no date."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        found = _FRENCH_DATE.fullmatch(text)
+        if found:
+            day, month, year = (int(g) for g in found.groups())
+            try:
+                return date(year, month, day)
+            except ValueError:
+                raise PydanticCustomError("date_parsing", "not a date") from None
+    return value
+
+
+def _day_in_bounds(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise PydanticCustomError("date_range", "out of range")
+    return value
+
+
+def _whole_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_parsing", "not a whole number")
+    return french_number(value) if isinstance(value, str) else value
+
+
+# A measured number typed as text: the decimal comma is read, not dropped; bounded.
+FrenchFloat = Annotated[
+    float,
+    BeforeValidator(french_number),
+    Field(allow_inf_nan=False),
+    AfterValidator(_bounded_measure),
+]
 Money = Annotated[
     Decimal, BeforeValidator(french_number), Field(ge=0, max_digits=12, decimal_places=2)
 ]
+Progress = Annotated[int, BeforeValidator(_whole_percent)]
+Day = Annotated[date, BeforeValidator(_french_date), AfterValidator(_day_in_bounds)]
+Year = Annotated[int, BeforeValidator(_whole_number), Field(ge=FIRST_YEAR, le=LAST_YEAR)]
+Id = Annotated[int, BeforeValidator(_whole_number), Field(gt=0, le=MAX_ID)]
+
+
+_MAX_TEXT = "1 000 000 000 000"
 
 
 def _french(error: dict[str, Any]) -> str:
@@ -70,6 +173,21 @@ def _french(error: dict[str, Any]) -> str:
         "enum": "n'est pas une valeur permise",
         "finite_number": "doit être un nombre fini",
         "extra_forbidden": "n'est pas modifiable ici",
+        "control_character": "contient un caractère invisible non permis",
+        "not_a_number": "doit être un nombre",
+        "measure_range": (f"doit être compris entre -{_MAX_TEXT} et {_MAX_TEXT}"),
+        "date_range": (
+            f"doit être comprise entre le {FIRST_DAY:%d/%m/%Y} et le {LAST_DAY:%d/%m/%Y}"
+        ),
+        "list_too_long": f"ne doit pas compter plus de {ctx.get('max_length')} éléments",
+        "bool_parsing": "doit être oui ou non",
+        "bool_type": "doit être oui ou non",
+        "string_type": "doit être un texte",
+        "int_type": "doit être un nombre entier",
+        "float_type": "doit être un nombre",
+        "decimal_type": "doit être un montant",
+        "list_type": "doit être une liste",
+        "literal_error": "n'est pas une valeur permise",
     }
     return messages.get(kind, "est invalide")
 
@@ -85,6 +203,9 @@ def french_errors(exc: ValidationError) -> dict[str, str]:
             raw = str(error.get("ctx", {}).get("error", error["msg"]))
             name, _, message = raw.partition("|")
             errors.setdefault(name, message)
+            continue
+        if error["type"] == SENTENCE:
+            errors.setdefault(name, error["msg"])
             continue
         label = FIELD_LABELS.get(name, name)
         if error["type"].endswith("_type") and error.get("input") is None:

@@ -7,7 +7,6 @@ validated, version-checked and written to the history, and commits once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -19,7 +18,7 @@ from ctg_core.common.command import command
 from ctg_core.common.errors import NotFound, ValidationFailed, require
 from ctg_core.common.history import diff, log_change, versioned_update
 from ctg_core.common.models import FundingRule, PostFunding, RenewalStatus
-from ctg_core.common.validation import Input, Money, french_number, validated
+from ctg_core.common.validation import Day, Input, Money, french_number, validated
 from ctg_core.funding.rules import entitlement
 
 
@@ -44,12 +43,12 @@ class FundingDeclaration(Input):
 
 class RenewalStep(Input):
     status: RenewalStatus
-    on: date
+    on: Day
 
 
 class AdvancePayment(Input):
     amount: Annotated[Money, Field(gt=0)]
-    paid_on: date
+    paid_on: Day
 
 
 @command

@@ -4,25 +4,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 from sqlmodel import Session, select
 
 from ctg_core.common.auth import CurrentUser, editable_convention
-from ctg_core.common.command import command
+from ctg_core.common.command import command, unique_rule
 from ctg_core.common.errors import NotFound, ValidationFailed
 from ctg_core.common.history import diff, log_change
 from ctg_core.common.models import Indicator, IndicatorValue
-from ctg_core.common.validation import FrenchFloat, Input, validated
+from ctg_core.common.validation import Day, FrenchFloat, Input, ShortText, Year, validated
+
+unique_rule(
+    ("uq_indicator_values_year", "indicator_values.indicator_id, indicator_values.year"),
+    "year",
+    "Une valeur vient d'être saisie pour cette année par quelqu'un d'autre.",
+)
 
 
 class MeasureData(Input):
-    year: int = Field(ge=2000, le=2100)
+    year: Year
     value: FrenchFloat
-    measured_on: date | None = None
-    source: str = Field(default="", max_length=200)
+    measured_on: Day | None = None
+    source: ShortText = ""
 
     @model_validator(mode="after")
     def _same_year(self) -> MeasureData:
@@ -48,7 +53,9 @@ def record_indicator_value(
     data = validated(MeasureData, data)
     taken = session.exec(
         select(IndicatorValue.id).where(
-            IndicatorValue.indicator_id == indicator_id, IndicatorValue.year == data.year
+            IndicatorValue.indicator_id == indicator_id,
+            IndicatorValue.year == data.year,
+            IndicatorValue.archived_at.is_(None),  # type: ignore[union-attr]
         )
     ).first()
     if taken is not None:

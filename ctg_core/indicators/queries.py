@@ -40,6 +40,7 @@ def _series(session: Session, indicators: list[Indicator]) -> list[IndicatorSeri
     values = session.exec(
         select(IndicatorValue)
         .where(IndicatorValue.indicator_id.in_(ids or [-1]))  # type: ignore[attr-defined]
+        .where(IndicatorValue.archived_at.is_(None))  # type: ignore[union-attr]
         .order_by(IndicatorValue.year, IndicatorValue.measured_on, IndicatorValue.id)
     ).all()
     by_indicator: dict[int, list[dict[str, object]]] = {}

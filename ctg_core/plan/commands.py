@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from ctg_core.common import config
 from ctg_core.common.auth import CurrentUser, editable_convention, readable_convention
-from ctg_core.common.command import command
+from ctg_core.common.command import command, unique_rule
 from ctg_core.common.errors import (
     ConflictError,
     ConflictInfo,
@@ -49,6 +49,8 @@ from ctg_core.common.models import (
 )
 from ctg_core.common.validation import (
     Code,
+    Day,
+    Id,
     Input,
     Money,
     Progress,
@@ -56,6 +58,13 @@ from ctg_core.common.validation import (
     Text,
     Title,
     validated,
+)
+
+unique_rule(
+    ("actions_convention_id_code_key", "actions.convention_id, actions.code"),
+    "code",
+    "Ce code vient d'être pris par quelqu'un d'autre dans cette convention : choisissez-en un "
+    "autre.",
 )
 
 # --- input models ----------------------------------------------------------------------------
@@ -77,14 +86,14 @@ def plan_rule_broken(
 class ActionData(Input):
     """A new fiche action."""
 
-    axis_id: int
+    axis_id: Id
     code: Code
     title: Title
     objective: Text = ""
     lead: ShortText = ""
     partners: Text = ""
-    starts_on: date | None = None
-    due_on: date | None = None
+    starts_on: Day | None = None
+    due_on: Day | None = None
     budget: Money | None = None
     status: ActionStatus = ActionStatus.a_venir
     progress: Progress = 0
@@ -102,14 +111,14 @@ class ActionData(Input):
 class ActionChange(Input):
     """The fields of a fiche the user changed; only those set are applied."""
 
-    axis_id: int | None = None
+    axis_id: Id | None = None
     code: Code | None = None
     title: Title | None = None
     objective: Text | None = None
     lead: ShortText | None = None
     partners: Text | None = None
-    starts_on: date | None = None
-    due_on: date | None = None
+    starts_on: Day | None = None
+    due_on: Day | None = None
     budget: Money | None = None
     status: ActionStatus | None = None
     progress: Progress | None = None
@@ -134,13 +143,13 @@ REQUIRED_ACTION_FIELDS = frozenset({"axis_id", "code", "title", "status", "progr
 
 
 class ConventionData(Input):
-    territory_id: int
+    territory_id: Id
     title: Title
     phase: ConventionPhase = ConventionPhase.preparation
-    signed_on: date | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
-    advisor_id: int | None = None
+    signed_on: Day | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
+    advisor_id: Id | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
@@ -164,13 +173,19 @@ def convention_rule_broken(
     return None
 
 
+class PhaseDate(Input):
+    """The day a convention reached its new phase (when it is not today)."""
+
+    phase_reached_on: Day
+
+
 class ConventionChange(Input):
     title: Title | None = None
     phase: ConventionPhase | None = None
-    signed_on: date | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
-    advisor_id: int | None = None
+    signed_on: Day | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
+    advisor_id: Id | None = None
 
 
 CONVENTION_FIELDS = tuple(ConventionData.model_fields)
@@ -247,12 +262,13 @@ def update_convention(
         require(user.is_admin, "confier cette convention à un autre conseiller")
         _require_advisor(session, values["advisor_id"])
     if "phase" in changes:
+        reached_on = (
+            validated(PhaseDate, {"phase_reached_on": phase_reached_on}).phase_reached_on
+            if phase_reached_on is not None
+            else config.today()
+        )
         session.add(
-            PhaseChange(
-                convention_id=convention_id,
-                phase=values["phase"],
-                reached_on=phase_reached_on or config.today(),
-            )
+            PhaseChange(convention_id=convention_id, phase=values["phase"], reached_on=reached_on)
         )
     versioned_update(
         session,

@@ -6,6 +6,7 @@ everything a page shows comes from one of these.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,7 +18,7 @@ from sqlmodel import Session, select
 
 from ctg_core.common.auth import CurrentUser, readable_convention
 from ctg_core.common.errors import NotFound
-from ctg_core.common.formats import local_time
+from ctg_core.common.formats import folded, local_time
 from ctg_core.common.history import HistoryLine, history_lines
 from ctg_core.common.models import (
     Action,
@@ -81,30 +82,38 @@ def conventions(session: Session, user: CurrentUser) -> list[ConventionRef]:
     ]
 
 
+MAX_SEARCH = 100  # characters of a search that are looked at
+
+
 def search_conventions(session: Session, user: CurrentUser, text: str) -> list[ConventionRef]:
-    """Conventions whose territory, title or a member commune matches `text`.
+    """Conventions whose territory, title or a member commune contains `text`, ignoring
+    case and accents (« reze » finds « Rezé »); `%` and `_` are plain characters.
 
     Typing "Rezé" finds Nantes Métropole's CTG: communes lead to the CTG of their EPCI.
     """
-    needle = f"%{text.strip().lower()}%"
-    commune = sa.orm.aliased(Territory)
-    member_match = (
-        select(commune.id)
-        .where(commune.epci_id == Territory.id, sa.func.lower(commune.name).like(needle))
-        .exists()
-    )
-    query = _visible(user).where(
-        sa.or_(
-            sa.func.lower(Territory.name).like(needle),
-            sa.func.lower(Convention.title).like(needle),
-            member_match,
+    needle = folded(_CONTROL.sub("", text))[:MAX_SEARCH]
+    visible = conventions(session, user)
+    if not needle:
+        return visible
+    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    with_member = set(
+        session.exec(
+            select(Territory.epci_id)
+            .where(Territory.epci_id.is_not(None))  # type: ignore[union-attr]
+            .where(Territory.search_name.like(pattern, escape="\\"))  # type: ignore[attr-defined]
+            .distinct()
         )
     )
-    rows = session.exec(query.order_by(Territory.name)).all()
     return [
-        ConventionRef(c.id, c.title, t.id, t.name, t.kind.value, c.phase)  # type: ignore[arg-type]
-        for c, t in rows
+        ref
+        for ref in visible
+        if needle in folded(ref.territory_name)
+        or needle in folded(ref.title)
+        or ref.territory_id in with_member
     ]
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from ctg_core.common import config
+from ctg_core.common.formats import folded
 from ctg_core.common.models import Territory, TerritoryKind
 
 
@@ -68,6 +69,7 @@ def load_territories(
             p["siren"],
             kind=TerritoryKind.epci,
             name=p["nom"],
+            search_name=folded(p["nom"]),
             siren=p["siren"],
             population=int(p["population"]),
             departement=dep,
@@ -82,6 +84,7 @@ def load_territories(
             p["insee"],
             kind=TerritoryKind.commune,
             name=p["nom"],
+            search_name=folded(p["nom"]),
             population=int(p["population"]),
             departement=dep,
             epci_id=epci.id if epci else None,
@@ -108,6 +111,7 @@ def load_national_epci(session: Session, path: Path | None = None) -> int:
                     kind=TerritoryKind.epci,
                     code=row["siren"],
                     name=row["nom"],
+                    search_name=folded(row["nom"]),
                     siren=row["siren"],
                     population=int(row["population"]),
                     departement=row["departement"][:3],

@@ -299,7 +299,7 @@ def test_editing_an_action_changes_it_and_writes_history(world, officer, actions
 @pytest.mark.parametrize(
     ("widget", "field", "value", "message"),
     [
-        ("number_input", "progress", 150, "Avancement doit être inférieur ou égal à 100."),
+        ("number_input", "progress", 150, "L'avancement va de 0 à 100 %."),
         ("date_input", "due_on", date(2000, 6, 1), "L'échéance ne peut pas précéder le début."),
         ("text_input", "title", "", "Intitulé ne peut pas être vide."),
     ],
@@ -370,7 +370,7 @@ def test_error_is_shown_next_to_its_field(officer, actions):
         and any(getattr(n, "type", "") == "number_input" for n in block)
     )
     assert [n.value for n in column if getattr(n, "type", "") == "error"] == [
-        "Avancement doit être inférieur ou égal à 100."
+        "L'avancement va de 0 à 100 %."
     ]
 
 

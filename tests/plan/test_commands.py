@@ -77,7 +77,7 @@ def test_second_save_from_same_version_is_a_conflict(session, officer, action):
 @pytest.mark.parametrize(
     ("change", "field", "fragment"),
     [
-        ({"progress": 150}, "progress", "inférieur ou égal à 100"),
+        ({"progress": 150}, "progress", "va de 0 à 100 %"),
         ({"due_on": date(2024, 1, 1)}, "due_on", "ne peut pas précéder le début"),
         ({"title": "   "}, "title", "ne peut pas être vide"),
         ({"status": "terminee"}, "status", "n'est pas une valeur permise"),
