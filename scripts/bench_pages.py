@@ -1,0 +1,241 @@
+"""Every page's server run, as a ratio to a bare page, at département and at national scale;
+memory per session for Mes actions and the overview.
+
+Usage: python scripts/bench_pages.py [--runs 7] [--sessions 8] [--national-db PATH]
+                                     [--scale departement|national|both]
+
+1. Server run (AppTest, a fresh session each run, so app.py's sign-in is included): each page
+   of the app for the administrator (who reads and edits everything: the heaviest case), Mes
+   actions also for a Caf advisor and a cooperation officer, and the Mes actions rerun that
+   follows one cell edit; against a page holding one title, measured in the same run, runs
+   alternating. Target: every page ≤ 2× the bare page at national scale.
+2. Memory per session (tracemalloc): the growth of the Python heap while `--sessions` live
+   sessions of the page are open, divided by their number; it includes everything AppTest
+   keeps of the drawn page, so it is an upper bound of what a server keeps. Target for Mes
+   actions: ≤ 2 MB.
+
+The national database is built by `scripts/make_demo_data.py --scale national` into a
+temporary folder (about a minute and a half on 2 cores), or reused from `--national-db`.
+Prints figures, asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BARE_PAGE = 'import streamlit as st\n\nst.title("Page nue")\n'
+TARGET_RATIO = 2.0
+TARGET_SESSION_MB = 2.0
+
+
+@dataclass(frozen=True)
+class Case:
+    label: str
+    page: str  # a file of pages/ ("" for the default page)
+    role: str
+    edit: bool = False  # measure the rerun after one cell edit instead of the first run
+
+
+CASES = [
+    Case("Vue d'ensemble", "", "admin"),
+    Case("Convention", "pages/convention.py", "admin"),
+    Case("Comité", "pages/comite.py", "admin"),
+    Case("Mes actions (administrateur)", "pages/mes_actions.py", "admin"),
+    Case("Mes actions (conseiller)", "pages/mes_actions.py", "caf_advisor"),
+    Case("Mes actions (chargé de coopération)", "pages/mes_actions.py", "coop_officer"),
+    Case("Mes actions : une cellule modifiée", "pages/mes_actions.py", "admin", edit=True),
+    Case("Indicateurs", "pages/indicateurs.py", "admin"),
+    Case("Financement", "pages/financement.py", "admin"),
+    Case("Administration", "pages/administration.py", "admin"),
+]
+MEMORY_CASES = [
+    Case("Mes actions (administrateur)", "pages/mes_actions.py", "admin"),
+    Case("Vue d'ensemble", "", "admin"),
+]
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def personas() -> dict[str, int]:
+    from ctg_core.common import auth, db
+
+    with db.session() as session:
+        return {p.role.value: p.id for p in auth.demo_personas(session)}
+
+
+def opened(case: Case, persona_id: int):  # type: ignore[no-untyped-def]
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at.session_state["persona_id"] = persona_id
+    if case.page:
+        at.switch_page(case.page)
+    return at
+
+
+def checked(at, case: Case):  # type: ignore[no-untyped-def]
+    if at.exception:
+        raise SystemExit(f"{case.label} : la page a levé une exception : {at.exception[0].message}")
+    return at
+
+
+def one_run(case: Case, persona_id: int) -> float:
+    at = opened(case, persona_id)
+    if not case.edit:
+        start = time.perf_counter()
+        at.run()
+        elapsed = time.perf_counter() - start
+        checked(at, case)
+        return elapsed
+    checked(at.run(), case)
+    editor = at.data_editor[0]
+    at.session_state[editor.key] = {
+        "edited_rows": {0: {"last_comment": "Banc d'essai"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    start = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - start
+    checked(at, case)
+    return elapsed
+
+
+def bare_run(bare_script: Path) -> Callable[[], float]:
+    from streamlit.testing.v1 import AppTest
+
+    def run() -> float:
+        at = AppTest.from_file(str(bare_script), default_timeout=60)
+        start = time.perf_counter()
+        at.run()
+        return time.perf_counter() - start
+
+    return run
+
+
+def server_runs(bare_script: Path, runs: int) -> list[tuple[str, float, float]]:
+    ids = personas()
+    bare = bare_run(bare_script)
+    rows = []
+    for case in CASES:
+        page = lambda case=case: one_run(case, ids[case.role])  # noqa: E731
+        page()  # warm-up: imports, caches, compiled statements
+        bare()
+        pages, bares = [], []
+        for _ in range(runs):
+            bares.append(bare())
+            pages.append(page())
+        rows.append((case.label, median_ms(pages), median_ms(bares)))
+    return rows
+
+
+def session_memory(sessions: int) -> list[tuple[str, float]]:
+    ids = personas()
+    rows = []
+    for case in MEMORY_CASES:
+        checked(opened(case, ids[case.role]).run(), case)  # caches shared by every session
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        alive = [checked(opened(case, ids[case.role]).run(), case) for _ in range(sessions)]
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        rows.append((case.label, (after - before) / sessions / 1e6))
+        del alive
+        gc.collect()
+    return rows
+
+
+def national_database(folder: Path) -> str:
+    path = folder / "national.db"
+    url = f"sqlite:///{path}"
+    print("Construction de la base nationale (make_demo_data.py --scale national)…", flush=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "make_demo_data.py"),
+            "--scale",
+            "national",
+            "--database-url",
+            url,
+            "--today",
+            date.today().isoformat(),
+        ],
+        check=True,
+        cwd=ROOT,
+    )
+    return url
+
+
+def departement_database(folder: Path) -> str:
+    from tests.streamlit_server import prepare_demo_database
+
+    print("Préparation de la base de démonstration (Loire-Atlantique)…", flush=True)
+    return prepare_demo_database(folder / "departement.db")
+
+
+def measure(scale: str, url: str, bare_script: Path, runs: int, sessions: int) -> None:
+    os.environ["CTG_DATABASE_URL"] = url
+    rows = server_runs(bare_script, runs)
+    memory = session_memory(sessions)
+    print(f"\n=== {scale} — exécution serveur (AppTest, médiane de {runs}) ===")
+    print(f"{'page':<40} {'page (ms)':>10} {'nue (ms)':>9} {'ratio':>7}")
+    for label, page, bare in rows:
+        mark = "" if page / bare <= TARGET_RATIO else "  > cible"
+        print(f"{label:<40} {page:10.0f} {bare:9.0f} {page / bare:6.2f}×{mark}")
+    print(f"cible : ≤ {TARGET_RATIO:.0f}× la page nue à l'échelle nationale")
+    print(f"\n=== {scale} — mémoire par session ({sessions} sessions ouvertes) ===")
+    for label, megabytes in memory:
+        mark = "" if megabytes <= TARGET_SESSION_MB else "  > cible"
+        print(f"{label:<40} {megabytes:8.2f} Mo{mark}")
+    print(f"cible pour Mes actions : ≤ {TARGET_SESSION_MB:.0f} Mo par session", flush=True)
+
+
+def main() -> None:
+    # AppTest runs pages in bare mode: silence its "missing ScriptRunContext" warnings.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: "missing ScriptRunContext" not in record.getMessage()
+    )
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--scale", choices=["departement", "national", "both"], default="both")
+    parser.add_argument("--national-db", type=Path, default=None, help="base nationale existante")
+    args = parser.parse_args()
+    print(f"Machine : {os.cpu_count()} cœurs, {date.today():%d/%m/%Y}")
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
+        folder = Path(tmp)
+        bare_script = folder / "bare.py"
+        bare_script.write_text(BARE_PAGE, encoding="utf-8")
+        if args.scale in {"departement", "both"}:
+            url = departement_database(folder)
+            measure("département (Loire-Atlantique)", url, bare_script, args.runs, args.sessions)
+        if args.scale in {"national", "both"}:
+            if args.national_db:
+                url = f"sqlite:///{args.national_db.resolve()}"
+            else:
+                url = national_database(folder)
+            measure("national", url, bare_script, args.runs, args.sessions)
+
+
+if __name__ == "__main__":
+    main()
