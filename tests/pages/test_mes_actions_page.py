@@ -85,9 +85,7 @@ def test_the_editable_columns_come_right_after_the_code(app_world, officer, acti
     assert list(shown[:5]) == ["code", "status", "progress", "last_comment", "vigilance"]
 
 
-def test_progress_typed_the_french_way_is_read_by_the_core_not_clamped(
-    app_world, officer, actions
-):
+def test_progress_typed_the_french_way_is_read_by_the_core_not_clamped(app_world, officer, actions):
     # Defect 10: « 42,5 » was read as 425 by the grid and saved as 100 %.
     at = page(officer)
     edit(at, {0: {"progress": "42,5"}})
