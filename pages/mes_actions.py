@@ -42,7 +42,6 @@ PAGE_KEY = "mes-actions-page"
 REPORT_KEY = "mes-actions-report"
 CONFIRM_KEY = "mes-actions-batch"
 SAVES_KEY = "mes-actions-saves"
-EDITED_TEXT = "✎ À enregistrer"
 MOVED_TEXT = "⚠ Modifiée entre-temps"
 OUTCOME_TEXT = {
     Outcome.saved: "✓ Enregistrée",
@@ -90,36 +89,40 @@ by_axis = {a.id: a.label for a in axes}
 convention_column, axis_column, status_column, toggles = st.columns(
     [3, 2, 2, 2], vertical_alignment="bottom"
 )
+EVERY = 0  # the option « all » of the filters below (ids start at 1)
 convention_id = (
     convention_column.selectbox(
         "Convention",
-        [None, *by_convention],
-        format_func=lambda c: (
-            f"Toutes mes conventions ({len(refs)})" if c is None else by_convention[c].title
-        ),
-        key="mes-actions-convention",
+        [EVERY, *by_convention],
+        format_func=lambda c: "Toutes mes conventions" if c == EVERY else by_convention[c].title,
+        key=f"mes-actions-convention-{user.id}",  # each user their own list
         on_change=first_page,
+        placeholder="Choisissez une convention",
     )
     if len(refs) > 1
-    else None
+    else EVERY
 )
 axis_id = axis_column.selectbox(
     "Axe",
-    [None, *by_axis],
-    format_func=lambda a: "Tous les axes" if a is None else by_axis[a],
+    [EVERY, *by_axis],
+    format_func=lambda a: "Tous les axes" if a == EVERY else by_axis[a],
     key="mes-actions-axis",
     on_change=first_page,
+    placeholder="Choisissez un axe",
 )
 status = status_column.selectbox(
     "Statut",
-    [None, *ActionStatus],
-    format_func=lambda s: "Tous les statuts" if s is None else status_text(s),
+    [EVERY, *ActionStatus],
+    format_func=lambda s: "Tous les statuts" if s == EVERY else status_text(s),
     key="mes-actions-status",
     on_change=first_page,
+    placeholder="Choisissez un statut",
 )
 late_only = toggles.toggle("En retard", key="mes-actions-late", on_change=first_page)
 vigilance_only = toggles.toggle("Avec vigilance", key="mes-actions-vigilance", on_change=first_page)
-where = OfficerFilter(convention_id, axis_id, status, late_only, vigilance_only)
+where = OfficerFilter(
+    convention_id or None, axis_id or None, status or None, late_only, vigilance_only
+)
 
 page = st.session_state.get(PAGE_KEY, 0)
 with db.session() as session:
@@ -231,12 +234,14 @@ if report is not None:
 
 
 def state_of(action_id: int) -> str:
+    """What the user must know about a row before saving again (the « État » column only
+    appears then: a column appearing on every first edit would move the cells being typed in)."""
     edit = edits.get(action_id)
     if edit is None:
         return ""
     if edit.outcome is not None:
         return OUTCOME_TEXT[edit.outcome]
-    return MOVED_TEXT if action_id in moved else EDITED_TEXT
+    return MOVED_TEXT if action_id in moved else ""
 
 
 shown = window.set_index("id").assign(
@@ -262,7 +267,7 @@ columns = [
     "axis",
     "convention",
 ]
-if convention_id is not None or len(refs) == 1:
+if convention_id != EVERY or len(refs) == 1:
     columns.remove("convention")
 if not (shown["state"] != "").any():
     columns.remove("state")
@@ -305,7 +310,7 @@ with st.container(key="mes-actions-table"):
             ),
             "progress": st.column_config.TextColumn(
                 "Avancement (%)",
-                width=120,
+                width=140,
                 help="Un nombre entier de 0 à 100, par exemple 40 ou 40 %.",
             ),
             "last_comment": st.column_config.TextColumn("Commentaire", width=240),

@@ -160,10 +160,10 @@ def test_filters_narrow_the_table_to_an_axis_a_status_or_late_actions(app_world,
 
     at.selectbox(key="mes-actions-axis").set_value(app_world.axis("EJ").id)
     assert no_exception(at.run()).data_editor[0].value["code"].tolist() == ["EJ-01"]
-    at.selectbox(key="mes-actions-axis").set_value(None)
+    at.selectbox(key="mes-actions-axis").set_value(0)
     at.selectbox(key="mes-actions-status").set_value(ActionStatus.a_venir)
     assert no_exception(at.run()).data_editor[0].value["code"].tolist() == ["PE-02"]
-    at.selectbox(key="mes-actions-status").set_value(None)
+    at.selectbox(key="mes-actions-status").set_value(0)
     at.toggle(key="mes-actions-late").set_value(True)
     assert no_exception(at.run()).data_editor[0].value["code"].tolist() == ["PE-01"]
 
@@ -177,7 +177,7 @@ def test_the_convention_filter_shows_one_convention_of_the_user(app_world):
     at = no_exception(page(officer))
     assert len(at.data_editor[0].value) == 2
 
-    at.selectbox(key="mes-actions-convention").set_value(other.id)
+    at.selectbox(key=f"mes-actions-convention-{officer.id}").set_value(other.id)
     assert no_exception(at.run()).data_editor[0].value["code"].tolist() == ["EJ-09"]
 
 
