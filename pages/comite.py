@@ -13,7 +13,7 @@ from ctg_core.common.models import ConventionPhase, MeetingKind, MeetingStatus
 from ctg_core.plan import queries as plan_queries
 from ui import agenda_view, minutes_view, presentation_view
 from ui.auth import current_user
-from ui.convention_picker import pick_convention
+from ui.convention_picker import pick_convention, readable_refs
 from ui.feedback import show_error
 from ui.form_feedback import flash, show_flash
 from ui.plain_text import md
@@ -29,8 +29,7 @@ user = current_user()
 today = config.today()
 show_flash()
 
-with db.session() as session:
-    conventions = plan_queries.conventions(session, user)
+conventions = readable_refs(user)
 if not conventions:
     st.title("Comité")
     st.info("Aucune convention n'est visible avec votre profil.", icon=":material/info:")

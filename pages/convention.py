@@ -20,7 +20,7 @@ from ui.convention_header import (
     show_header,
     territory_choices,
 )
-from ui.convention_picker import convention_selector, requested_convention
+from ui.convention_picker import convention_selector, readable_refs, requested_convention
 from ui.feedback import show_error
 from ui.form_feedback import form_state, show_flash
 from ui.plain_text import md
@@ -31,8 +31,7 @@ show_flash()
 
 # --- which convention ----------------------------------------------------------------------
 
-with db.session() as session:
-    readable = plan_queries.conventions(session, user)
+readable = readable_refs(user)
 current, complaint = requested_convention(readable[0].id if readable else None)
 
 header: ConventionHeader | None = None

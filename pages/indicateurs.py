@@ -9,7 +9,7 @@ from ctg_core.indicators import commands as indicator_commands
 from ctg_core.indicators import queries as indicator_queries
 from ctg_core.plan import queries as plan_queries
 from ui.auth import current_user
-from ui.convention_picker import pick_convention
+from ui.convention_picker import pick_convention, readable_refs
 from ui.form_feedback import save, show_flash
 from ui.plain_text import md
 
@@ -17,8 +17,7 @@ user = current_user()
 show_flash()
 st.title("Indicateurs")
 
-with db.session() as session:
-    refs = plan_queries.conventions(session, user)
+refs = readable_refs(user)
 if not refs:
     st.info("Aucune convention n'est visible avec votre profil.", icon=":material/info:")
     st.stop()

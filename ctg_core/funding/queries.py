@@ -47,30 +47,50 @@ def advance_blocked(status: RenewalStatus, due_on: date | None, today: date) -> 
 
 
 def funding_lines(session: Session, user: CurrentUser, year: int, today: date) -> pd.DataFrame:
-    """One row per cooperation post funded in `year`, within the user's territories."""
+    """One row per cooperation post funded in `year`, within the user's territories, read
+    as plain rows (a national year holds over a thousand lines)."""
     query = (
-        select(PostFunding, CooperationPost, Territory, FundingRule)
-        .join(CooperationPost, CooperationPost.id == PostFunding.post_id)
-        .join(Territory, Territory.id == CooperationPost.territory_id)
-        .join(FundingRule, FundingRule.year == PostFunding.year, isouter=True)
+        select(
+            PostFunding.id,
+            PostFunding.version,
+            Territory.name,
+            CooperationPost.officer_name,
+            PostFunding.year,
+            PostFunding.fte,
+            PostFunding.eligible_cost,
+            FundingRule.rate,
+            FundingRule.ceiling_per_fte,
+            PostFunding.entitlement,
+            PostFunding.renewal_status,
+            PostFunding.renewal_due_on,
+            PostFunding.renewal_received_on,
+            PostFunding.renewal_signed_on,
+            PostFunding.advance_amount,
+            PostFunding.advance_paid_on,
+            PostFunding.balance_amount,
+            PostFunding.balance_paid_on,
+        )
+        .join(CooperationPost, CooperationPost.id == PostFunding.post_id)  # type: ignore[arg-type]
+        .join(Territory, Territory.id == CooperationPost.territory_id)  # type: ignore[arg-type]
+        .join(FundingRule, FundingRule.year == PostFunding.year, isouter=True)  # type: ignore[arg-type]
         .where(PostFunding.year == year)
         .order_by(Territory.name)
     )
     if not user.reads_everything:
         query = query.where(Territory.id.in_(user.territory_ids or {-1}))  # type: ignore[union-attr]
     rows = []
-    for line, post, territory, rule in session.exec(query):
+    for line in session.exec(query):
         rows.append(
             {
                 "id": line.id,
                 "version": line.version,
-                "territory": territory.name,
-                "officer": post.officer_name,
+                "territory": line.name,
+                "officer": line.officer_name,
                 "year": line.year,
                 "fte": float(line.fte),
                 "eligible_cost": float(line.eligible_cost),
-                "rate": float(rule.rate) if rule else None,
-                "ceiling_per_fte": float(rule.ceiling_per_fte) if rule else None,
+                "rate": _float(line.rate),
+                "ceiling_per_fte": _float(line.ceiling_per_fte),
                 "entitlement": float(line.entitlement),
                 "renewal_status": line.renewal_status.value,
                 "renewal_label": line.renewal_status.label,
