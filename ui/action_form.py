@@ -74,6 +74,7 @@ def action_fields(
             index=options.index(shown["axis_id"]) if shown.get("axis_id") in options else 0,
             format_func=axis_labels.__getitem__,
             key=key("axis_id"),
+            placeholder="Choisissez…",
         )
         field_error(state, "axis_id")
     with lead_col:
@@ -111,6 +112,7 @@ def action_fields(
             index=statuses.index(ActionStatus(shown["status"])),
             format_func=status_text,
             key=key("status"),
+            placeholder="Choisissez…",
         )
         field_error(state, "status")
     with progress_col:

@@ -52,6 +52,7 @@ def convention_fields(
             index=phases.index(ConventionPhase(shown["phase"])),
             format_func=lambda p: p.label,
             key=state.widget_key(name, "phase"),
+            placeholder="Choisissez…",
         )
         field_error(state, "phase")
     with advisor_col:
@@ -65,6 +66,7 @@ def convention_fields(
             index=options.index(shown.get("advisor_id")),
             format_func=labels.__getitem__,
             key=state.widget_key(name, "advisor_id"),
+            placeholder="Choisissez…",
         )
         field_error(state, "advisor_id")
     signed_col, start_col, end_col = st.columns(3)
