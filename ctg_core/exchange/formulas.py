@@ -16,10 +16,12 @@ import re
 DANGEROUS_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 
-# What a cell of an imported CSV must not hold: a formula (=…), or a call or a DDE link
-# written after +, - or @ (« +cmd|' /C calc'!A0 », « @SOMME(A1) »); « - relancer la mairie »
-# is a text.
-_FORMULA = re.compile(r"^\s*(=|[+\-@]\s*[A-Za-z_][\w.]*\s*[(|!])")
+# What a cell of an imported CSV must not hold: a formula (=…), a call or a DDE link written
+# after +, - or @ (« +cmd|' /C calc'!A0 », « @SOMME(A1) »), a sum (« -2+3 »). « - relancer
+# la mairie », « +33 6 12 34 56 » and « -5 % de délais » are texts.
+_FORMULA = re.compile(
+    r"^\s*(=|[+\-@]\s*[A-Za-z_][\w.]*\s*[(|!]|[+\-]\s*\d[\d.,]*\s*[-+*/^&]\s*[\w(])"
+)
 
 
 def neutralised(text: str) -> str:

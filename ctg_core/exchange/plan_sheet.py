@@ -311,9 +311,7 @@ class _PlanCheck:
             for name in sorted(record.formulas, key=list(HEADERS).index):
                 self.refuse(line, name, f"{self.column(name)} {FORMULA_MESSAGE}")
             return None
-        values = self.values(record)
-        if values is None:
-            return None
+        values, refused = self.values(record)
         code = values.get("code") or ""
         if code:
             first = self.first_line.setdefault(code, line)
@@ -324,19 +322,20 @@ class _PlanCheck:
                 return None
         action = self.existing.get(code) if code else None
         if action is None:
-            return self.creation(line, values)
-        return self.update(line, action, values)
+            return self.creation(line, values, refused)
+        return self.update(line, action, values, refused)
 
-    def values(self, record: Record) -> dict[str, Any] | None:
-        """The line's cells as the plan's input models take them, or None (refused)."""
+    def values(self, record: Record) -> tuple[dict[str, Any], set[str]]:
+        """The line's cells as the plan's input models take them, and the columns already
+        refused (an unknown axis or statut)."""
         raw = record.values
         values: dict[str, Any] = {}
-        refused = False
+        refused: set[str] = set()
         if "axis" in raw:
             axis = raw["axis"]
             if axis is None:
                 self.refuse(record.line, "axis", "Axe est obligatoire.")
-                refused = True
+                refused.add("axis")
             else:
                 text = cell_text(axis).strip()
                 axis_id = self.axes.get(header_key(text))
@@ -347,8 +346,9 @@ class _PlanCheck:
                         f"Axe inconnu : « {text} ». Indiquez le code ({self.axis_codes}) ou "
                         "le libellé d'une thématique.",
                     )
-                    refused = True
-                values["axis_id"] = axis_id
+                    refused.add("axis")
+                else:
+                    values["axis_id"] = axis_id
         if "status" in raw and raw["status"] is not None:
             text = cell_text(raw["status"]).strip()
             status = self.statuses.get(header_key(text))
@@ -357,8 +357,9 @@ class _PlanCheck:
                 self.refuse(
                     record.line, "status", f"Statut inconnu : « {text} ». Valeurs : {labels}."
                 )
-                refused = True
-            values["status"] = status
+                refused.add("status")
+            else:
+                values["status"] = status
         for name in TEXT_FIELDS:
             if name in raw:
                 values[name] = "" if raw[name] is None else cell_text(raw[name]).strip()
@@ -369,17 +370,19 @@ class _PlanCheck:
             values["budget"] = raw["budget"]
         if "progress" in raw and raw["progress"] is not None:
             values["progress"] = raw["progress"]
-        return None if refused else values
+        return values, refused
 
-    def creation(self, line: int, values: dict[str, Any]) -> PlannedRow | None:
-        data = self.validated(line, ActionData, values)
+    def creation(self, line: int, values: dict[str, Any], refused: set[str]) -> PlannedRow | None:
+        data = self.validated(line, ActionData, values, refused)
         if data is None:
             return None
         dumped = data.model_dump()
         return PlannedRow(line, data.code, Operation.create, dumped, diff({}, dumped))
 
-    def update(self, line: int, action: Action, values: dict[str, Any]) -> PlannedRow | None:
-        change = self.validated(line, ActionChange, values)
+    def update(
+        self, line: int, action: Action, values: dict[str, Any], refused: set[str]
+    ) -> PlannedRow | None:
+        change = self.validated(line, ActionChange, values, refused)
         if change is None:
             return None
         asked = change.model_dump(exclude_unset=True)
@@ -412,10 +415,15 @@ class _PlanCheck:
             action.version,
         )
 
-    def validated(self, line: int, model: Any, values: dict[str, Any]) -> Any:
+    def validated(self, line: int, model: Any, values: dict[str, Any], refused: set[str]) -> Any:
+        """The line through the plan's input model; every column it refuses is reported
+        (those refused already are not reported twice). None if anything was refused."""
         try:
-            return validated(model, values)
+            result = validated(model, values)
         except ValidationFailed as refusal:
             for name, message in refusal.errors.items():
-                self.refuse(line, "axis" if name == "axis_id" else name, message)
+                column = "axis" if name == "axis_id" else name
+                if column not in refused:
+                    self.refuse(line, column, message)
             return None
+        return None if refused else result

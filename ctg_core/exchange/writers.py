@@ -125,7 +125,7 @@ def excel_bytes(data: Table) -> bytes:
     sheet.title = sheet_title(data.title)
     header_font = Font(bold=True)
     header_fill = PatternFill("solid", start_color="DCE6F1")
-    sheet.append([c.header for c in data.columns])
+    sheet.append([neutralised(c.header) for c in data.columns])
     for cell in sheet[1]:
         cell.font = header_font
         cell.fill = header_fill
