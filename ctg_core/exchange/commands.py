@@ -15,13 +15,13 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import StringConstraints
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ctg_core.common.auth import CurrentUser, editable_convention
 from ctg_core.common.command import command
 from ctg_core.common.errors import CtgError, NotFound
 from ctg_core.common.history import log_change
-from ctg_core.common.models import Action
+from ctg_core.common.models import Action, Axis
 from ctg_core.common.validation import Input, validated
 from ctg_core.exchange import indicator_sheet, plan_sheet
 from ctg_core.exchange.report import ImportReport, Operation
@@ -81,6 +81,8 @@ def import_plan(
     file = validated(SpreadsheetFile, file)
     report = plan_sheet.preview_plan(session, user, convention_id, file.file_name, file.content)
     _check(report, seen)
+    # Held for the loop: each fiche's axis check then finds its axis in the session.
+    axes = session.exec(select(Axis)).all()
     for row in report.rows:
         if row.operation is Operation.create:
             insert_action(session, user, convention_id, ActionData.model_validate(row.values))
@@ -90,6 +92,7 @@ def import_plan(
                 raise NotFound("action", row.record_id)
             apply_action_change(session, user, action, row.seen_version or 0, row.values)
     _log_import(session, user, convention_id, report, "actions")
+    del axes
     return report
 
 
