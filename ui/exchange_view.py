@@ -27,7 +27,7 @@ from ui.plain_text import md
 
 # The widget refuses larger files itself (in English); up to this size the core refuses them
 # in French (`readers.MAX_FILE_BYTES`).
-UPLOAD_LIMIT_MB = 100
+UPLOAD_LIMIT_MB = 60
 
 
 # --- downloads ----------------------------------------------------------------------------------
