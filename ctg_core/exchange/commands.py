@@ -83,14 +83,17 @@ def import_plan(
     _check(report, seen)
     # Held for the loop: each fiche's axis check then finds its axis in the session.
     axes = session.exec(select(Axis)).all()
-    for row in report.rows:
-        if row.operation is Operation.create:
-            insert_action(session, user, convention_id, ActionData.model_validate(row.values))
-        elif row.operation is Operation.update:
-            action = session.get(Action, row.record_id)
-            if action is None:
-                raise NotFound("action", row.record_id)
-            apply_action_change(session, user, action, row.seen_version or 0, row.values)
+    # The writers flush each fiche themselves; their checks need not flush the history first.
+    with session.no_autoflush:
+        for row in report.rows:
+            if row.operation is Operation.create:
+                data = ActionData.model_validate(row.values)
+                insert_action(session, user, convention_id, data)
+            elif row.operation is Operation.update:
+                action = session.get(Action, row.record_id)
+                if action is None:
+                    raise NotFound("action", row.record_id)
+                apply_action_change(session, user, action, row.seen_version or 0, row.values)
     _log_import(session, user, convention_id, report, "actions")
     del axes
     return report

@@ -29,7 +29,7 @@ from pathlib import PurePath
 from typing import Any
 
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
@@ -181,26 +181,34 @@ def _xlsx_sheets(content: bytes) -> list[tuple[str, list[_Row]]]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl's notes on extensions it skips
             book = load_workbook(
-                io.BytesIO(content), data_only=False, keep_vba=False, keep_links=False
+                io.BytesIO(content),
+                read_only=True,  # streamed: as fast as pandas, whatever the sheet's size
+                data_only=False,  # a formula is seen as a formula, not as its last result
+                keep_vba=False,
+                keep_links=False,
             )
+            try:
+                return [
+                    (sheet.title, _sheet_rows(sheet, content))
+                    for sheet in book.worksheets
+                    if sheet.sheet_state == "visible"
+                ]
+            finally:
+                book.close()
+    except UnreadableFile:
+        raise
     except Exception:  # openpyxl raises many kinds of errors on a damaged workbook
         raise UnreadableFile("le classeur est abîmé : il ne peut pas être ouvert.") from None
-    sheets = []
-    for sheet in book.worksheets:
-        if sheet.sheet_state != "visible":
-            continue
-        if sheet.max_row > MAX_RECORDS + HEADER_SEARCH_ROWS + 1000:
-            raise _too_many()
-        sheets.append((sheet.title, _sheet_rows(sheet)))
-    return sheets
 
 
-def _sheet_rows(sheet: Any) -> list[_Row]:
-    width = min(sheet.max_column, MAX_COLUMNS)
+def _sheet_rows(sheet: Any, content: bytes) -> list[_Row]:
+    sheet.reset_dimensions()  # some writers give a wrong size: read every cell there is
     rows: list[_Row] = []
-    for number, cells in enumerate(sheet.iter_rows(max_col=width), start=1):
+    for number, cells in enumerate(sheet.iter_rows(), start=1):
+        if number > MAX_RECORDS + HEADER_SEARCH_ROWS + 1000:
+            raise _too_many()
         row = _Row(number, [])
-        for index, cell in enumerate(cells):
+        for index, cell in enumerate(cells[:MAX_COLUMNS]):
             value = cell.value
             if cell.data_type == "f" or isinstance(value, ArrayFormula | DataTableFormula):
                 row.formulas.add(index)
@@ -215,21 +223,38 @@ def _sheet_rows(sheet: Any) -> list[_Row]:
                 value = value.date()
             row.cells.append(value)
         rows.append(row)
-    _fill_merged(sheet, rows, width)
+    _fill_merged(_merged_ranges(content, sheet), rows)
     return rows
 
 
-def _fill_merged(sheet: Any, rows: list[_Row], width: int) -> None:
+_MERGED = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+
+
+def _merged_ranges(content: bytes, sheet: Any) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of a sheet (a streamed sheet does not read them): (min_col,
+    min_row, max_col, max_row) each."""
+    path = getattr(sheet, "_worksheet_path", None)
+    if not path:
+        return []
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        xml = archive.read(path)
+    return [range_boundaries(ref.decode()) for ref in _MERGED.findall(xml)]  # type: ignore[misc]
+
+
+def _fill_merged(merged: list[tuple[int, int, int, int]], rows: list[_Row]) -> None:
     """A merged range reads as its first cell's value written in each of its cells."""
-    for merged in sheet.merged_cells.ranges:
-        top, left = merged.min_row, merged.min_col
-        if top > len(rows) or left > width:
+    for left, top, right, bottom in merged:
+        right = min(right, MAX_COLUMNS)
+        if top > len(rows) or left > right:
             continue
-        value = rows[top - 1].cells[left - 1]
-        formula = (left - 1) in rows[top - 1].formulas
-        for number in range(top, min(merged.max_row, len(rows)) + 1):
-            for column in range(left, min(merged.max_col, width) + 1):
-                rows[number - 1].cells[column - 1] = value
+        first = rows[top - 1]
+        value = first.cells[left - 1] if left <= len(first.cells) else None
+        formula = (left - 1) in first.formulas
+        for number in range(top, min(bottom, len(rows)) + 1):
+            cells = rows[number - 1].cells
+            cells.extend([None] * (right - len(cells)))
+            for column in range(left, right + 1):
+                cells[column - 1] = value
                 if formula:
                     rows[number - 1].formulas.add(column - 1)
 
