@@ -266,6 +266,10 @@ def show_report(report: ImportReport, axes: dict[int, str]) -> None:
             ),
             hide_index=True,
             width="stretch",
+            column_config={
+                "Ligne": st.column_config.NumberColumn(width="small"),
+                "Problème": st.column_config.TextColumn(width="large"),
+            },
             key=f"problems-{report.fingerprint}",
         )
         return
