@@ -11,7 +11,7 @@ from ctg_core.common.errors import CtgError
 from ctg_core.plan import filters as plan_filters
 from ctg_core.plan import queries as plan_queries
 from ctg_core.plan.queries import ConventionHeader
-from ui import action_form, convention_form, plan_view
+from ui import action_form, convention_form, exchange_view, plan_view
 from ui.auth import current_user
 from ui.axis_status_view import show_axis_status
 from ui.convention_header import (
@@ -78,6 +78,7 @@ if header is None:
 archived_ids = set(frame["id"]) - set(active["id"])
 show_header(header)
 show_convention_admin(header, user)
+exchange_view.history_downloads(header, user)
 st.divider()
 show_axis_status(active, sorted(st.session_state.get(plan_view.AXES) or []))
 st.divider()
@@ -96,6 +97,7 @@ if header.can_edit_plan:
         action_form.new_action_form(
             header.id, axes, user, axis_filter[0] if len(axis_filter) == 1 else None
         )
+    exchange_view.plan_import(header.id, header.territory_name, axes, user)
 if frame.empty:
     st.info("Aucune fiche action pour cette convention.", icon=":material/info:")
     st.stop()
@@ -103,6 +105,7 @@ if frame.empty:
 filters = plan_view.filter_widgets(frame)
 filtered = plan_filters.filter_actions(frame, filters)
 st.caption(f"{len(filtered)} fiche(s) affichée(s) sur {len(frame)}.")
+exchange_view.plan_downloads(header, filtered)
 table_tab, timeline_tab = st.tabs(["Tableau", "Calendrier"])
 with table_tab:
     plan_view.show_plan_table(filtered, archived_ids)

@@ -7,9 +7,11 @@ from ctg_core.common import config, db, formats
 from ctg_core.common.errors import CtgError
 from ctg_core.common.models import RenewalStatus
 from ctg_core.common.validation import validated
+from ctg_core.exchange import exports
 from ctg_core.funding import commands as funding
 from ctg_core.funding import queries as funding_queries
 from ui.auth import current_user
+from ui.downloads import download_buttons
 from ui.feedback import show_error
 from ui.form_feedback import flash, show_flash
 from ui.plain_text import md
@@ -90,6 +92,7 @@ st.dataframe(
         "alerte": st.column_config.TextColumn("Alerte"),
     },
 )
+download_buttons(exports.funding_table(lines), f"financement-postes-{year}", label="Tableau")
 
 if not user.decides_funding:
     st.caption("Les décisions de financement sont réservées à la direction de la Caf.")

@@ -8,6 +8,7 @@ from ctg_core.indicators import charts as indicator_charts
 from ctg_core.indicators import commands as indicator_commands
 from ctg_core.indicators import queries as indicator_queries
 from ctg_core.plan import queries as plan_queries
+from ui import exchange_view
 from ui.auth import current_user
 from ui.convention_picker import pick_convention, readable_refs
 from ui.form_feedback import save, show_flash
@@ -33,6 +34,9 @@ with db.session() as session:
 if not series:
     st.info("Cette convention n'a pas encore d'indicateur.", icon=":material/info:")
     st.stop()
+exchange_view.indicator_downloads(convention_id, header.territory_name, user)
+if header.can_edit_plan:
+    exchange_view.indicator_import(convention_id, user)
 
 for item in series:
     with st.container(border=True):

@@ -17,12 +17,14 @@ from streamlit_folium import st_folium
 
 from ctg_core.common import config, db, formats
 from ctg_core.common.models import TerritoryKind
+from ctg_core.exchange import exports
 from ctg_core.overview import map as overview_map
 from ctg_core.overview import queries as overview
 from ctg_core.overview.queries import OverviewKpis, TerritoryRow
 from ctg_core.plan import queries as plan_queries
 from ctg_core.reference import territories
 from ui.auth import current_user
+from ui.downloads import download_buttons
 from ui.overview_filters import current_filters, sidebar_filters
 from ui.plain_text import md
 
@@ -250,6 +252,7 @@ def territory_table(rows: list[TerritoryRow]) -> None:
             ),
         },
     )
+    download_buttons(exports.overview_table(rows), "vue-ensemble-ctg", label="Tableau affiché")
     selected = st.session_state.get(SELECTED_KEY)
     show_panel(next((r for r in rows if r.code == selected), None))
 

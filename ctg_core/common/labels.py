@@ -60,6 +60,12 @@ FIELD_LABELS: dict[str, str] = {
     "balance_amount": "Solde",
     "balance_paid_on": "Solde versé le",
     "entitlement": "Droit",
+    # imports (exchange): the file and what it changed
+    "file_name": "Fichier",
+    "content": "Contenu du fichier",
+    "created": "Fiches créées",
+    "updated": "Fiches modifiées",
+    "values_added": "Valeurs ajoutées",
 }
 
 
@@ -74,6 +80,7 @@ OPERATION_LABELS: dict[str, str] = {
     "archive": "Archivage",
     "close": "Clôture",
     "conflict": "Modification refusée (conflit)",
+    "import": "Import d'un fichier",
 }
 
 AGENDA_REASON_LABELS: dict[str, str] = {
