@@ -16,7 +16,8 @@ import pandas as pd
 import streamlit as st
 
 from ctg_core.common import config, db
-from ctg_core.common.history import change_text
+from ctg_core.common.history import change_text, json_value, readable_value
+from ctg_core.common.labels import field_label
 from ctg_core.common.models import ActionStatus
 from ctg_core.plan import commands as plan_commands
 from ctg_core.plan import queries as plan_queries
@@ -27,6 +28,7 @@ from ctg_core.plan.table_edits import (
     PendingEdit,
     changes_between,
     merge_editor_rows,
+    progress_as_read,
 )
 from ui.auth import current_user
 from ui.committee_text import conflict_text
@@ -358,16 +360,25 @@ if elsewhere_count:
 # --- saving ----------------------------------------------------------------------------------
 
 
+def change_line(name: str, before: object, typed: object) -> str:
+    """« Avancement : 20 % → 40 % »; an avancement the core will refuse shows as typed
+    (« 20 % → 42,5 »), never as a number it is not."""
+    if name == "progress":
+        read = progress_as_read(typed)
+        if isinstance(read, str):
+            old = readable_value(name, json_value(before))
+            return f"{field_label(name)} : {old} → {read}"
+        typed = read
+    return change_text(name, before, typed)
+
+
 def change_frame(changes: list[RowChange]) -> pd.DataFrame:
     rows = []
     for row in changes:
         before = original.loc[row.action_id]
         for name, value in row.change.items():
             rows.append(
-                {
-                    "Action": before["code"],
-                    "Modification": change_text(name, before[name], value),
-                }
+                {"Action": before["code"], "Modification": change_line(name, before[name], value)}
             )
     return pd.DataFrame(rows)
 

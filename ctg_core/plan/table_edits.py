@@ -97,18 +97,26 @@ def _comparable(name: str, column: pd.Series) -> pd.Series:
     return column.map(lambda v: "" if _cell(v) is None else str(_cell(v)))
 
 
-def _progress_key(value: Any) -> str:
+def progress_as_read(value: Any) -> int | str | None:
+    """Avancement as typed, read by the French number rule where it reads as a whole number
+    (« 40 % » → 40); anything else is returned as typed, for the core to refuse."""
     value = _cell(value)
-    if value is None:
-        return ""
-    read = french_number(value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
     try:
-        number = Decimal(str(read))
+        number = Decimal(str(french_number(value)))
     except InvalidOperation:
-        return f"typed:{value}"
+        return value
     if number.is_finite() and number == number.to_integral_value():
-        return str(int(number))
-    return f"typed:{value}"
+        return int(number)
+    return value
+
+
+def _progress_key(value: Any) -> str:
+    read = progress_as_read(value)
+    if read is None:
+        return ""
+    return str(read) if isinstance(read, int) else f"typed:{read}"
 
 
 def _sent(name: str, value: Any) -> Any:

@@ -116,6 +116,7 @@ def test_progress_typed_with_a_percent_sign_is_saved(app_world, officer, actions
     at = page(officer)
     edit(at, {1: {"progress": "42 %"}})
     click(at, "mes-actions-save")
+    assert at.dataframe[-1].value["Modification"].tolist() == ["Avancement : 20 % → 42 %"]
     click(at, "mes-actions-batch-confirm")
     assert stored(app_world, "PE-02").progress == 42
     assert at.dataframe[0].value["Résultat"].tolist() == ["✓ Enregistrée"]
