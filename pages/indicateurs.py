@@ -10,6 +10,7 @@ from ctg_core.indicators import queries as indicator_queries
 from ctg_core.plan import queries as plan_queries
 from ui import exchange_view
 from ui.auth import current_user
+from ui.chart_specs import spec_of
 from ui.convention_picker import pick_convention, readable_refs
 from ui.form_feedback import save, show_flash
 from ui.plain_text import md
@@ -43,7 +44,9 @@ for item in series:
         st.subheader(md(item.name))
         left, right = st.columns([3, 2])
         with left:
-            st.altair_chart(indicator_charts.sparkline(item, width=520, height=180))
+            st.vega_lite_chart(
+                spec=spec_of(indicator_charts.sparkline, item, width=520, height=180)
+            )
             st.caption(md(indicator_charts.describe(item)))
         with right:
             unit = f" {md(item.unit)}" if item.unit else ""
