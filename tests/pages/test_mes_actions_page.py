@@ -302,3 +302,15 @@ def test_a_committee_member_has_nothing_to_update(app_world, actions):
     at = no_exception(page(member))
     assert "Aucune action à mettre à jour" in at.info[-1].value
     assert not at.data_editor
+
+
+def test_a_convention_created_meanwhile_appears_in_the_cached_list_on_the_next_run(app_world):
+    nantes, carene = app_world.territory(), app_world.territory(CARENE)
+    officer = app_world.user(Role.coop_officer, territories=[nantes, carene], demo=True)
+    app_world.action(app_world.convention(nantes), "PE-01")
+    at = no_exception(page(officer))
+    assert not [s for s in at.selectbox if s.label == "Convention"]  # one convention: no list
+
+    app_world.action(app_world.convention(carene), "EJ-09")  # written by another process
+    at = no_exception(at.run())
+    assert len(at.selectbox(key=f"mes-actions-convention-{officer.id}").options) == 3
