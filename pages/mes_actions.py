@@ -223,13 +223,8 @@ if report is not None:
             "Vos saisies non enregistrées restent dans le tableau (colonne État) : corrigez-les, "
             "ou relisez les valeurs de l'autre personne puis réenregistrez pour les appliquer."
         )
-    hide, drop = st.columns(2)
-    if hide.button("Masquer le rapport", key="mes-actions-hide-report"):
+    if st.button("Masquer le rapport", key="mes-actions-hide-report"):
         st.session_state.pop(REPORT_KEY, None)
-        st.rerun()
-    if edits and drop.button("Abandonner mes saisies", key="mes-actions-drop"):
-        edits.clear()
-        start_afresh()
         st.rerun()
 
 # --- the table -------------------------------------------------------------------------------
@@ -398,7 +393,13 @@ def saved(result: BatchReport) -> str:
     return f"{result.count(Outcome.saved)} action(s) enregistrée(s)."
 
 
-st.button(
+def drop_input() -> None:
+    edits.clear()
+    start_afresh()
+
+
+save_column, drop_column = st.columns([1, 1])
+save_column.button(
     f"Enregistrer {len(changes)} modification(s)" if changes else "Aucune modification",
     type="primary",
     icon=":material/save:",
@@ -407,6 +408,14 @@ st.button(
     on_click=ask,
     args=(CONFIRM_KEY,),
 )
+if changes:
+    drop_column.button(
+        "Abandonner mes saisies",
+        icon=":material/undo:",
+        key="mes-actions-drop",
+        on_click=drop_input,
+        help="Revenir aux valeurs enregistrées, sur toutes les pages du tableau.",
+    )
 if changes:
     confirmation(
         CONFIRM_KEY,

@@ -314,3 +314,12 @@ def test_a_convention_created_meanwhile_appears_in_the_cached_list_on_the_next_r
     app_world.action(app_world.convention(carene), "EJ-09")  # written by another process
     at = no_exception(at.run())
     assert len(at.selectbox(key=f"mes-actions-convention-{officer.id}").options) == 3
+
+
+def test_dropping_my_input_shows_the_stored_values_again(app_world, officer, actions):
+    at = page(officer)
+    edit(at, {0: {"last_comment": "Brouillon"}})
+    click(at, "mes-actions-drop")
+    assert at.data_editor[0].value.loc[actions[0].id, "last_comment"] == ""
+    assert at.button(key="mes-actions-save").disabled
+    assert stored(app_world, "PE-01").version == 1
