@@ -80,25 +80,27 @@ if drawn is not None and drawn[0] in st.session_state:
 # --- what to show ----------------------------------------------------------------------------
 
 
-def first_page() -> None:
-    st.session_state[PAGE_KEY] = 0
-
-
+# Callbacks are bound methods of session state, not functions of this page: a session keeps
+# its widgets' callbacks, and a function defined here would keep this run's rows alive too.
+first_page = {"on_change": st.session_state.update, "kwargs": {PAGE_KEY: 0}}
 with db.session() as session:
     axes = plan_queries.axes(session)
-by_convention = {r.id: r for r in refs}
-by_axis = {a.id: a.label for a in axes}
+EVERY = 0  # the option « all » of the filters below (ids start at 1)
+# Each list's labels as a dict: a selectbox keeps its `format_func` with the session, and a
+# lambda of this page would keep this whole run (every reference, the rows) alive with it.
+conventions = {EVERY: "Toutes mes conventions"} | {r.id: r.title for r in refs}
+axis_labels = {EVERY: "Tous les axes"} | {a.id: a.label for a in axes}
+statuses = {EVERY: "Tous les statuts"} | {s: status_text(s) for s in ActionStatus}
 convention_column, axis_column, status_column, toggles = st.columns(
     [3, 2, 2, 2], vertical_alignment="bottom"
 )
-EVERY = 0  # the option « all » of the filters below (ids start at 1)
 convention_id = (
     convention_column.selectbox(
         "Convention",
-        [EVERY, *by_convention],
-        format_func=lambda c: "Toutes mes conventions" if c == EVERY else by_convention[c].title,
+        list(conventions),
+        format_func=conventions.__getitem__,
         key=f"mes-actions-convention-{user.id}",  # each user their own list
-        on_change=first_page,
+        **first_page,
         placeholder="Choisissez une convention",
     )
     if len(refs) > 1
@@ -106,22 +108,22 @@ convention_id = (
 )
 axis_id = axis_column.selectbox(
     "Axe",
-    [EVERY, *by_axis],
-    format_func=lambda a: "Tous les axes" if a == EVERY else by_axis[a],
+    list(axis_labels),
+    format_func=axis_labels.__getitem__,
     key="mes-actions-axis",
-    on_change=first_page,
+    **first_page,
     placeholder="Choisissez un axe",
 )
 status = status_column.selectbox(
     "Statut",
-    [EVERY, *ActionStatus],
-    format_func=lambda s: "Tous les statuts" if s == EVERY else status_text(s),
+    list(statuses),
+    format_func=statuses.__getitem__,
     key="mes-actions-status",
-    on_change=first_page,
+    **first_page,
     placeholder="Choisissez un statut",
 )
-late_only = toggles.toggle("En retard", key="mes-actions-late", on_change=first_page)
-vigilance_only = toggles.toggle("Avec vigilance", key="mes-actions-vigilance", on_change=first_page)
+late_only = toggles.toggle("En retard", key="mes-actions-late", **first_page)
+vigilance_only = toggles.toggle("Avec vigilance", key="mes-actions-vigilance", **first_page)
 where = OfficerFilter(
     convention_id or None, axis_id or None, status or None, late_only, vigilance_only
 )
@@ -332,7 +334,8 @@ elif last_page > 0:
         icon=":material/chevron_left:",
         key="mes-actions-previous",
         disabled=page == 0,
-        on_click=lambda: st.session_state.update({PAGE_KEY: page - 1}),
+        on_click=st.session_state.update,
+        kwargs={PAGE_KEY: page - 1},
     )
     where_am_i.caption(
         f"Actions {page * PAGE_SIZE + 1} à {page * PAGE_SIZE + len(window)} sur {total} · "
@@ -343,7 +346,8 @@ elif last_page > 0:
         icon=":material/chevron_right:",
         key="mes-actions-next",
         disabled=page == last_page,
-        on_click=lambda: st.session_state.update({PAGE_KEY: page + 1}),
+        on_click=st.session_state.update,
+        kwargs={PAGE_KEY: page + 1},
     )
 elsewhere_count = len(set(edits) - set(window["id"]))
 if elsewhere_count:
@@ -393,11 +397,6 @@ def saved(result: BatchReport) -> str:
     return f"{result.count(Outcome.saved)} action(s) enregistrée(s)."
 
 
-def drop_input() -> None:
-    edits.clear()
-    start_afresh()
-
-
 save_column, drop_column = st.columns([1, 1])
 save_column.button(
     f"Enregistrer {len(changes)} modification(s)" if changes else "Aucune modification",
@@ -408,14 +407,15 @@ save_column.button(
     on_click=ask,
     args=(CONFIRM_KEY,),
 )
-if changes:
-    drop_column.button(
-        "Abandonner mes saisies",
-        icon=":material/undo:",
-        key="mes-actions-drop",
-        on_click=drop_input,
-        help="Revenir aux valeurs enregistrées, sur toutes les pages du tableau.",
-    )
+if changes and drop_column.button(
+    "Abandonner mes saisies",
+    icon=":material/undo:",
+    key="mes-actions-drop",
+    help="Revenir aux valeurs enregistrées, sur toutes les pages du tableau.",
+):
+    edits.clear()
+    start_afresh()
+    st.rerun()
 if changes:
     confirmation(
         CONFIRM_KEY,

@@ -12,10 +12,10 @@ Usage: python scripts/bench_pages.py [--runs 7] [--sessions 8] [--national-db PA
    machine shared with other work, wall time mostly measures the others. Scripts are
    compiled once per process, as a server does (AppTest alone would compile them on every
    run). Target: every page ≤ 2× the bare page at national scale.
-2. Memory per session: the growth of the process's resident memory while `--sessions` live
-   sessions of the page are open, divided by their number, then what is still held once
-   they are closed. It includes everything AppTest keeps of the drawn page (the messages
-   a server sends and forgets), so it is an upper bound. Target for Mes actions: ≤ 2 MB.
+2. Memory per session: what Python objects (tracemalloc) and Arrow buffers hold more while
+   `--sessions` live sessions of the page are open, divided by their number, then what is
+   still held once they are closed. It includes what AppTest keeps of the drawn page (a
+   server sends it and forgets it). Target for Mes actions: ≤ 2 MB.
 
 The national database is built by `scripts/make_demo_data.py --scale national` into a
 temporary folder (about a minute and a half on 2 cores), or reused from `--national-db`.
@@ -25,8 +25,6 @@ Prints figures, asserts nothing.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
 import gc
 import logging
 import os
@@ -35,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -167,13 +166,13 @@ def compile_once_per_process() -> None:
     local_script_runner.ScriptCache = lambda: shared  # type: ignore[attr-defined,assignment]
 
 
-def resident_bytes() -> int:
-    """The process's resident memory once freed memory is given back to the system."""
+def held_bytes() -> int:
+    """Memory held by Python objects (tracemalloc: session state, widget states, data frames,
+    NumPy arrays) and by Arrow buffers (pandas' string columns, tables sent to the browser)."""
+    import pyarrow
+
     gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: only less precise
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    return tracemalloc.get_traced_memory()[0] + pyarrow.total_allocated_bytes()
 
 
 def session_memory(sessions: int) -> list[tuple[str, float, float]]:
@@ -183,11 +182,13 @@ def session_memory(sessions: int) -> list[tuple[str, float, float]]:
     for case in MEMORY_CASES:
         for _ in range(2):  # caches shared by every session, allocator warm
             checked(opened(case, ids[case.role]).run(), case)
-        before = resident_bytes()
+        tracemalloc.start()
+        before = held_bytes()
         alive = [checked(opened(case, ids[case.role]).run(), case) for _ in range(sessions)]
-        opened_bytes = resident_bytes()
+        opened_bytes = held_bytes()
         del alive
-        closed_bytes = resident_bytes()
+        closed_bytes = held_bytes()
+        tracemalloc.stop()
         rows.append(
             (
                 case.label,
@@ -228,8 +229,8 @@ def departement_database(folder: Path) -> str:
 
 def measure(scale: str, url: str, bare_script: Path, runs: int, sessions: int) -> None:
     os.environ["CTG_DATABASE_URL"] = url
-    rows = server_runs(bare_script, runs)
-    memory = session_memory(sessions)
+    rows = server_runs(bare_script, runs) if runs else []
+    memory = session_memory(sessions) if sessions else []
     print(f"\n=== {scale} — exécution serveur (AppTest, temps CPU, médiane de {runs}) ===")
     print(f"{'page':<40} {'page (ms)':>10} {'nue (ms)':>9} {'ratio':>7} {'horloge (ms)':>13}")
     for label, page, bare, wall in rows:
@@ -250,8 +251,8 @@ def main() -> None:
         lambda record: "missing ScriptRunContext" not in record.getMessage()
     )
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=7, help="0 : pas de mesure du temps")
+    parser.add_argument("--sessions", type=int, default=8, help="0 : pas de mesure mémoire")
     parser.add_argument("--scale", choices=["departement", "national", "both"], default="both")
     parser.add_argument("--national-db", type=Path, default=None, help="base nationale existante")
     args = parser.parse_args()

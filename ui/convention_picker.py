@@ -69,14 +69,16 @@ def pick_convention(
 ) -> int:
     """A selectbox starting on the convention of the URL (else `fallback`); the choice is
     written back to the URL so that the address can be shared."""
-    by_id = {r.id: r for r in refs}
+    # A selectbox keeps its `format_func` with the session: a dict of labels, not a closure
+    # over every reference.
+    labels = {r.id: label_of(r) for r in refs}
     wanted = requested_id("convention")
-    start = wanted if wanted in by_id else fallback
+    start = wanted if wanted in labels else fallback
     chosen = where.selectbox(
         "Convention",
-        list(by_id),
-        index=list(by_id).index(start),
-        format_func=lambda cid: label_of(by_id[cid]),
+        list(labels),
+        index=list(labels).index(start),
+        format_func=labels.__getitem__,
         placeholder="Choisissez…",
     )
     st.query_params["convention"] = str(chosen)
@@ -128,14 +130,14 @@ def convention_selector(
     if text.strip():
         with db.session() as session:
             refs = plan_queries.search_conventions(session, user, text)
-    by_id = {r.id: r for r in refs}
-    st.session_state[PICKER] = current if current in by_id else None
+    labels = {r.id: ref_label(r) for r in refs}
+    st.session_state[PICKER] = current if current in labels else None
     with pick_col:
         st.selectbox(
             "Convention",
-            list(by_id),
+            list(labels),
             index=None,
-            format_func=lambda ident: ref_label(by_id[ident]),
+            format_func=labels.__getitem__,
             key=PICKER,
             on_change=open_picked,
             placeholder=f"Choisissez parmi {len(refs)} convention(s)",

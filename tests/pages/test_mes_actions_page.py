@@ -135,6 +135,9 @@ def test_the_table_opens_on_one_page_of_rows_and_pages_through_the_rest(app_worl
     assert at.data_editor[0].value["code"].tolist() == [f"PE-{n}" for n in range(51, 56)]
     assert at.button(key="mes-actions-next").disabled
 
+    at.selectbox(key="mes-actions-status").set_value(ActionStatus.en_cours)  # back to page 1
+    assert "Actions 1 à 50 sur 55" in no_exception(at.run()).caption[-1].value
+
 
 def test_input_on_two_pages_is_saved_in_one_batch(app_world, officer):
     convention = app_world.convention()
