@@ -60,6 +60,20 @@ FIELD_LABELS: dict[str, str] = {
     "balance_amount": "Solde",
     "balance_paid_on": "Solde versé le",
     "entitlement": "Droit",
+    "months": "Mois couverts",
+    "actual_cost": "Coût réel justifié",
+    "justified_on": "Justifié le",
+    "final_entitlement": "Droit définitif",
+    "rate": "Taux de la Caf",
+    "ceiling_per_fte": "Plafond par ETP",
+    "advance_share": "Part de l'acompte",
+    "renewal_opens_on": "Renouvellement possible dès le",
+    "renewal_due_on": "Renouvellement à signer avant le",
+    "notes": "Notes",
+    "reason": "Motif",
+    "name": "Nom",
+    "email": "E-mail",
+    "post_id": "Poste",
 }
 
 
@@ -74,6 +88,7 @@ OPERATION_LABELS: dict[str, str] = {
     "archive": "Archivage",
     "close": "Clôture",
     "conflict": "Modification refusée (conflit)",
+    "correct": "Correction motivée",
 }
 
 AGENDA_REASON_LABELS: dict[str, str] = {
