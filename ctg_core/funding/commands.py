@@ -176,6 +176,8 @@ def _rule_values(change: RuleInput | RuleChange) -> dict[str, Any]:
     for name in ("rate", "advance_share"):
         if name in values:
             values[name] = _fraction(values[name])
+    if "ceiling_per_fte" in values:
+        values["ceiling_per_fte"] = rules.to_cent(values["ceiling_per_fte"])
     return values
 
 

@@ -104,6 +104,15 @@ class FundingLine:
     def balance_text(self) -> str:
         return rules.balance_text(self.balance_amount)
 
+    def justification_preview(self, actual_cost: Decimal) -> tuple[Decimal, Decimal]:
+        """(final droit, solde) that justifying `actual_cost` would give, as the command
+        computes them: same rule, ETP and months; solde = final droit − acompte."""
+        if self.rate is None or self.ceiling_per_fte is None:
+            raise ValueError("no rule for this year")
+        rule = FundingRule(year=self.year, rate=self.rate, ceiling_per_fte=self.ceiling_per_fte)
+        final = rules.entitlement(self.fte, actual_cost, rule, self.months)
+        return final, final - (self.advance_amount or ZERO)
+
 
 # --- the lines ------------------------------------------------------------------------------
 
@@ -131,7 +140,6 @@ def lines(
         .join(Territory, Territory.id == CooperationPost.territory_id)
         .join(FundingRule, FundingRule.year == PostFunding.year, isouter=True)
         .join(epci, epci.id == Territory.epci_id, isouter=True)
-        .order_by(Territory.name, PostFunding.year, PostFunding.id)
     )
     query = _scoped(query, user)
     if year is not None:
@@ -140,10 +148,11 @@ def lines(
         query = query.where(col(Territory.id).in_(list(territory_ids) or [-1]))
     if post_id is not None:
         query = query.where(PostFunding.post_id == post_id)
-    return [
+    found = [
         _funding_line(line, post, territory, rule, epci_name, today)
         for line, post, territory, rule, epci_name in session.exec(query)
     ]
+    return sorted(found, key=lambda line: (_fold(line.territory), line.year, line.id))
 
 
 def funding_lines(session: Session, user: CurrentUser, year: int, today: date) -> list[FundingLine]:
@@ -369,12 +378,12 @@ def funding_alerts(
     territory_ids: Iterable[int] | None = None,
 ) -> list[FundingAlert]:
     """Every alert of the lines the user may read, by kind then territory and year."""
-    found = [
-        FundingAlert(kind, line)
-        for line in lines(session, user, today, territory_ids=territory_ids)
-        if line.balance_paid_on is None
-        for kind in line.alerts
-    ]
+    return alerts_in(lines(session, user, today, territory_ids=territory_ids))
+
+
+def alerts_in(rows: Iterable[FundingLine]) -> list[FundingAlert]:
+    """The alerts of lines already read, by kind then territory and year."""
+    found = [FundingAlert(kind, line) for line in rows for kind in line.alerts]
     order = list(AlertKind)
     return sorted(found, key=lambda a: (order.index(a.kind), _fold(a.line.territory), a.line.year))
 
@@ -494,6 +503,14 @@ class RuleView:
     lines: int  # lines computed under this rule: changing it takes a correction
 
     @property
+    def rate_text(self) -> str:
+        return percent_text(self.rate)
+
+    @property
+    def advance_share_text(self) -> str:
+        return percent_text(self.advance_share)
+
+    @property
     def in_use(self) -> bool:
         return self.lines > 0
 
@@ -507,6 +524,12 @@ class RuleView:
             "renewal_due_on": self.renewal_due_on,
             "notes": self.notes,
         }
+
+
+def percent_text(fraction: Decimal) -> str:
+    """0.5 → « 50 % », 0.625 → « 62,50 % »."""
+    whole = (fraction * 100) == (fraction * 100).to_integral_value()
+    return formats.percent(float(fraction), 0 if whole else 2)
 
 
 def funding_rules(session: Session) -> list[RuleView]:
@@ -566,7 +589,7 @@ _PERCENT_FIELDS = frozenset({"rate", "advance_share"})
 
 def _rule_value(name: str, value: Any) -> str:
     if value is not None and name in _PERCENT_FIELDS:
-        return formats.percent(float(Decimal(str(value))), 2)
+        return percent_text(Decimal(str(value)))
     return readable_value(name, value)
 
 

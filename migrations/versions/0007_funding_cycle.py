@@ -88,9 +88,7 @@ def _rules(bind: sa.Connection) -> None:
         )
         batch_op.add_column(sa.Column("renewal_opens_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("renewal_due_on", sa.Date(), nullable=True))
-        batch_op.add_column(
-            sa.Column("version", sa.Integer(), nullable=False, server_default="1")
-        )
+        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
     due_by_year = dict(
         bind.execute(
             sa.select(lines.c.year, sa.func.min(lines.c.renewal_due_on)).group_by(lines.c.year)
