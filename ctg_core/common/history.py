@@ -290,6 +290,8 @@ def _readable(name: str, value: Any, axes: Mapping[int, str]) -> str:
         return axes.get(int(value), f"Axe n° {value}")
     if name == "progress":
         return f"{formats.number(value)} %"
+    if name == "fte":  # ETP: « 0,80 »
+        return formats.number(Decimal(str(value)), 2)
     if name in _MONEY:
         return formats.euros(Decimal(str(value)))
     if name in _MOMENTS:

@@ -643,7 +643,7 @@ def open_line(
         line.id,  # type: ignore[arg-type]
         "create",
         {
-            "year": [None, year],
+            "year": [None, str(year)],
             "fte": [None, json_value(line.fte)],
             "months": [None, line.months],
             "renewal_due_on": [None, json_value(line.renewal_due_on)],

@@ -14,8 +14,10 @@ from ctg_core.common.auth import CurrentUser
 from ctg_core.common.models import ChangeLog, PostFunding, Role
 from ctg_core.funding import commands as funding
 from tests.conftest import TODAY
-from tests.factories import World
+from tests.factories import CARENE, World
 
+PORNIC = "200067346"
+CLISSON = "200067635"
 RECEIVED = date(2025, 10, 15)
 SIGNED = date(2025, 11, 20)
 PAID = date(2026, 1, 20)
@@ -142,3 +144,31 @@ def signed_line(world: World, manager: CurrentUser, cost: str = "48000", **kw) -
 def history_count(session: Session) -> int:
     session.rollback()
     return session.exec(select(func.count(ChangeLog.id))).one()
+
+
+def alert_world(world, manager) -> dict[str, int]:
+    """One post per situation; returns the line ids by name."""
+    overdue = line_for(world, manager)  # Nantes 2026, à renouveler, due 31/12/2025
+    overdue.declare("48000")
+    carene = make_post(world, manager, territory=world.territory(CARENE))
+    paid = signed_line(world, manager, post_id=carene)  # CARENE 2026, acompte paid: no alert
+    paid.pay("16800")
+    due_soon = line_for(world, manager, carene, 2027)  # CARENE 2027, due 31/12/2026
+    pornic = make_post(world, manager, territory=world.territory(PORNIC))
+    awaiting = line_for(world, manager, pornic, 2025)  # Pornic 2025, acompte paid, not justified
+    awaiting.declare("48000")
+    awaiting.renew("demande_recue", date(2024, 10, 15))
+    awaiting.renew("signee", date(2024, 11, 20))
+    awaiting.pay("16800", on=date(2025, 1, 20))
+    undeclared = line_for(
+        world, manager, make_post(world, manager, territory=world.territory(CLISSON))
+    )
+    undeclared.renew("demande_recue", date(2025, 10, 15))  # Clisson 2026, signed, no droit
+    undeclared.renew("signee", date(2025, 11, 20))
+    return {
+        "overdue": overdue.id,
+        "paid": paid.id,
+        "due_soon": due_soon.id,
+        "awaiting": awaiting.id,
+        "undeclared": undeclared.id,
+    }

@@ -11,40 +11,9 @@ from ctg_core.funding.queries import AlertKind
 from ctg_core.overview import queries as overview
 from tests.conftest import TODAY
 from tests.factories import CARENE
-from tests.funding.conftest import line_for, make_post, signed_line
+from tests.funding.conftest import alert_world, make_post, signed_line
 
-PORNIC = "200067346"
-CLISSON = "200067635"
-SEVRE = "200067866"
 REZE = "44143"  # a commune of Nantes Métropole
-
-
-def alert_world(world, manager) -> dict[str, int]:
-    """One post per situation; returns the line ids by name."""
-    overdue = line_for(world, manager)  # Nantes 2026, à renouveler, due 31/12/2025
-    overdue.declare("48000")
-    carene = make_post(world, manager, territory=world.territory(CARENE))
-    paid = signed_line(world, manager, post_id=carene)  # CARENE 2026, acompte paid: no alert
-    paid.pay("16800")
-    due_soon = line_for(world, manager, carene, 2027)  # CARENE 2027, due 31/12/2026
-    pornic = make_post(world, manager, territory=world.territory(PORNIC))
-    awaiting = line_for(world, manager, pornic, 2025)  # Pornic 2025, acompte paid, not justified
-    awaiting.declare("48000")
-    awaiting.renew("demande_recue", date(2024, 10, 15))
-    awaiting.renew("signee", date(2024, 11, 20))
-    awaiting.pay("16800", on=date(2025, 1, 20))
-    undeclared = line_for(
-        world, manager, make_post(world, manager, territory=world.territory(CLISSON))
-    )
-    undeclared.renew("demande_recue", date(2025, 10, 15))  # Clisson 2026, signed, no droit
-    undeclared.renew("signee", date(2025, 11, 20))
-    return {
-        "overdue": overdue.id,
-        "paid": paid.id,
-        "due_soon": due_soon.id,
-        "awaiting": awaiting.id,
-        "undeclared": undeclared.id,
-    }
 
 
 def test_the_alerts_list_exactly_the_lines_that_need_action(world, manager):
