@@ -110,7 +110,7 @@ def year_tab(every_line: list[FundingLine], user: CurrentUser, today: date) -> N
     line_id = st.selectbox(
         "Poste à suivre",
         list(by_id),
-        format_func=lambda i: f"{by_id[i].territory} — {by_id[i].stage.label}",
+        format_func=lambda i: by_id[i].territory,
         key=f"funding_line_{year}",
     )
     with st.container(border=True):

@@ -143,10 +143,10 @@ def show_funding_alerts(count: int) -> None:
     if count:
         st.page_link(
             "pages/financement.py",
-            label=f"⚠ Financement des postes : {formats.number(count)} ligne"
+            label=f"Financement des postes : {formats.number(count)} ligne"
             f"{'s' if count > 1 else ''} en alerte (renouvellements, acomptes bloqués, "
             "soldes à justifier)",
-            icon=":material/euro:",
+            icon=":material/warning:",
         )
 
 

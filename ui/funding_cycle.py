@@ -3,8 +3,8 @@ its next step (demande reçue → signée → acompte → justification → sold
 
 The rules are the core's (`funding.rules`): this module collects input, asks the core to
 check it, confirms what cannot be undone and calls one command. Each step's widgets are keyed
-by the line's version: once a step is saved the next one starts with empty dates, never
-with the previous step's date.
+by the line's version: once a step is saved the next one starts at today's date, never at
+the previous step's date.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from ctg_core.common import db, formats
+from ctg_core.common import config, db, formats
 from ctg_core.common.auth import CurrentUser
 from ctg_core.common.errors import CtgError
 from ctg_core.common.models import RenewalStatus
@@ -92,7 +92,7 @@ def steps(line: FundingLine) -> list[str]:
 def next_step(line: FundingLine, user: CurrentUser, today: date) -> None:
     name = f"funding-step-{line.id}"
     state = form_state(name)
-    # A new step (or a new version of the line) starts a fresh form: empty dates.
+    # A new step (or a new version of the line) starts a fresh form: dates at today.
     state.start((line.id, line.stage, line.version), {}, line.version)
     stage = line.stage
     if stage is Stage.a_renouveler:
@@ -115,11 +115,14 @@ def next_step(line: FundingLine, user: CurrentUser, today: date) -> None:
         st.success(f"Année {line.year} soldée : {line.balance_text}.", icon=":material/check:")
 
 
-def day_input(state: FormState, name: str, field: str, label: str) -> Any:
-    """A date box that starts empty (the core refuses a missing or impossible date)."""
+def day_input(
+    state: FormState, name: str, field: str, label: str, *, optional: bool = False
+) -> Any:
+    """A date box that starts at today (empty when the date is optional), never at the date
+    of a previous step: its key changes with each step. The core judges the date."""
     value = st.date_input(
         label,
-        value=None,
+        value=None if optional else config.today(),
         format="DD/MM/YYYY",
         min_value=date(1990, 1, 1),
         max_value=date(2100, 12, 31),
@@ -132,9 +135,17 @@ def day_input(state: FormState, name: str, field: str, label: str) -> Any:
 def renewal_form(
     state: FormState, name: str, line: FundingLine, user: CurrentUser, status: RenewalStatus
 ) -> None:
-    label, button = {
-        RenewalStatus.demande_recue: ("Demande reçue le", "Enregistrer la demande reçue"),
-        RenewalStatus.signee: ("Convention signée le", "Enregistrer la signature"),
+    label, button, done = {
+        RenewalStatus.demande_recue: (
+            "Demande reçue le",
+            "Enregistrer la demande reçue",
+            "Demande de renouvellement enregistrée",
+        ),
+        RenewalStatus.signee: (
+            "Convention signée le",
+            "Enregistrer la signature",
+            "Signature de la convention annuelle enregistrée",
+        ),
     }[status]
     form_problems(state, ("on",))
     with st.form(f"{name}-{state.generation}", enter_to_submit=False):
@@ -145,7 +156,7 @@ def renewal_form(
             lambda session: funding.record_renewal(
                 session, user, line.id, line.version, {"status": status, "on": on}
             ),
-            done=f"{status.label} enregistrée pour {line.territory} ({line.year}).",
+            done=f"{done} : {line.territory}, {line.year}.",
             state=state,
         )
 

@@ -114,7 +114,7 @@ def holder_fields(state: FormState, name: str) -> dict[str, object]:
     with start_col:
         values["starts_on"] = day_input(state, name, "starts_on", "Début")
     with end_col:
-        values["ends_on"] = day_input(state, name, "ends_on", "Fin (si connue)")
+        values["ends_on"] = day_input(state, name, "ends_on", "Fin (si connue)", optional=True)
     return values
 
 

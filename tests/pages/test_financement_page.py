@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from ctg_core.common import formats
 from ctg_core.common.models import ChangeLog, PostFunding, RenewalStatus, Role
+from tests.conftest import TODAY
 from tests.funding.conftest import RECEIVED, SIGNED, alert_world, line_for, signed_line
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,19 +95,19 @@ def test_the_caf_view_totals_each_year(app_world):
     )
 
 
-def test_the_next_date_field_starts_empty_not_at_the_previous_step_date(app_world):
+def test_the_next_date_field_starts_at_today_not_at_the_previous_step_date(app_world):
     line = line_for(app_world, app_world.user(Role.caf_manager))
     at = follow(financement(app_world), "Nantes Métropole")
     received = field(at, "date_input", "Demande reçue le")
-    assert received.value is None
+    assert received.value == TODAY
     received.set_value(RECEIVED)
     at = click(at, "Enregistrer la demande reçue")
     assert not at.exception
     assert stored(app_world, line.id).renewal_received_on == RECEIVED
 
     signed = field(at, "date_input", "Convention signée le")
-    assert signed.value is None  # never 15/10/2025 again
-    assert all(d.value in (None, date(2026, 11, 25)) for d in at.date_input)
+    assert signed.value == TODAY  # never 15/10/2025 again
+    assert all(d.value in (None, TODAY) for d in at.date_input)
 
 
 def test_a_signature_before_the_request_is_refused_under_its_field(app_world):
