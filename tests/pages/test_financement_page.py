@@ -193,3 +193,17 @@ def test_the_justification_is_confirmed_with_the_solde_it_gives(app_world):
     assert not at.exception
     row = stored(app_world, line.id)
     assert (row.final_entitlement, row.balance_amount) == (Decimal("15000.00"), Decimal("-1800.00"))
+
+
+def test_the_overview_links_the_number_of_funding_lines_in_alert(app_world):
+    alert_world(app_world, app_world.user(Role.caf_manager))
+    user = app_world.user(Role.caf_manager, demo=True)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["persona_id"] = user.id
+    at.run()
+    assert not at.exception
+    [link] = [p for p in at.get("page_link") if p.proto.page.endswith("financement")]
+    assert link.value == (
+        "Financement des postes : 4 lignes en alerte (renouvellements, acomptes bloqués, "
+        "soldes à justifier)"
+    )
