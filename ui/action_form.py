@@ -12,10 +12,11 @@ import streamlit as st
 from ctg_core.common import formats
 from ctg_core.common.auth import CurrentUser
 from ctg_core.common.models import Action, ActionStatus
+from ctg_core.common.validation import changed_fields
 from ctg_core.plan import commands as plan_commands
 from ctg_core.plan.queries import ActionDetail, AxisRef
 from ui.confirm import ask, confirmation
-from ui.form_feedback import FormState, changed, field_error, form_problems, form_state, save
+from ui.form_feedback import FormState, field_error, form_problems, form_state, save
 from ui.plain_text import md
 from ui.plan_labels import status_text
 
@@ -73,6 +74,7 @@ def action_fields(
             index=options.index(shown["axis_id"]) if shown.get("axis_id") in options else 0,
             format_func=axis_labels.__getitem__,
             key=key("axis_id"),
+            placeholder="Choisissez…",
         )
         field_error(state, "axis_id")
     with lead_col:
@@ -110,12 +112,17 @@ def action_fields(
             index=statuses.index(ActionStatus(shown["status"])),
             format_func=status_text,
             key=key("status"),
+            placeholder="Choisissez…",
         )
         field_error(state, "status")
     with progress_col:
-        # No bounds in the widget: the core refuses 150 % with a French message.
-        values["progress"] = st.number_input(
-            "Avancement (%)", value=int(shown["progress"]), step=5, key=key("progress")
+        # Text read by the core's French number rule: « 40 % » is 40, 150 and « 42,5 » are
+        # refused in French (a number box would drop the comma and read 425).
+        values["progress"] = st.text_input(
+            "Avancement (%)",
+            value=str(shown["progress"]),
+            key=key("progress"),
+            placeholder="0 à 100",
         )
         field_error(state, "progress")
 
@@ -181,13 +188,13 @@ def edit_action_form(detail: ActionDetail, axes: list[AxisRef], user: CurrentUse
     assert state.shown is not None
     form_problems(state, FIELDS)
     with st.form(f"{name}-{state.generation}", enter_to_submit=False):
-        values = action_fields(state, name, state.shown, axes)
+        values = action_fields(state, name, state.defaults, axes)
         submitted = st.form_submit_button(
             "Enregistrer la fiche", type="primary", icon=":material/save:"
         )
     if not submitted:
         return
-    change = changed(values, state.shown)
+    change = changed_fields(plan_commands.ActionChange, values, state.shown)
     if not change:
         st.info("Aucune modification à enregistrer.", icon=":material/info:")
         return
@@ -197,6 +204,7 @@ def edit_action_form(detail: ActionDetail, axes: list[AxisRef], user: CurrentUse
         ),
         done=f"Fiche {detail.code} enregistrée.",
         state=state,
+        attempted=change,
     )
 
 

@@ -11,9 +11,10 @@ import streamlit as st
 from ctg_core.common import config
 from ctg_core.common.auth import CurrentUser
 from ctg_core.common.models import Convention, ConventionPhase
+from ctg_core.common.validation import changed_fields
 from ctg_core.plan import commands as plan_commands
 from ctg_core.plan.queries import Choice, ConventionHeader
-from ui.form_feedback import FormState, changed, field_error, form_problems, form_state, save
+from ui.form_feedback import FormState, field_error, form_problems, form_state, save
 
 FIELDS = ("territory_id", "title", "phase", "signed_on", "starts_on", "ends_on", "advisor_id")
 FIRST_DAY = date(2000, 1, 1)
@@ -51,6 +52,7 @@ def convention_fields(
             index=phases.index(ConventionPhase(shown["phase"])),
             format_func=lambda p: p.label,
             key=state.widget_key(name, "phase"),
+            placeholder="Choisissez…",
         )
         field_error(state, "phase")
     with advisor_col:
@@ -64,6 +66,7 @@ def convention_fields(
             index=options.index(shown.get("advisor_id")),
             format_func=labels.__getitem__,
             key=state.widget_key(name, "advisor_id"),
+            placeholder="Choisissez…",
         )
         field_error(state, "advisor_id")
     signed_col, start_col, end_col = st.columns(3)
@@ -96,7 +99,7 @@ def edit_convention_form(
     assert state.shown is not None
     form_problems(state, (*FIELDS, "phase_reached_on"))
     with st.form(f"{name}-{state.generation}", enter_to_submit=False):
-        values = convention_fields(state, name, state.shown, advisors)
+        values = convention_fields(state, name, state.defaults, advisors)
         reached_on = st.date_input(
             "Si la phase change : date à laquelle elle a été atteinte",
             value=config.today(),
@@ -111,12 +114,15 @@ def edit_convention_form(
         )
     if not submitted:
         return
-    change = changed(values, state.shown)
+    change = changed_fields(plan_commands.ConventionChange, values, state.shown)
     if not change:
         st.info("Aucune modification à enregistrer.", icon=":material/info:")
         return
     save(
-        lambda session: plan_commands.update_convention(
+        attempted=change,
+        state=state,
+        done="Convention enregistrée.",
+        write=lambda session: plan_commands.update_convention(
             session,
             user,
             header.id,
@@ -124,8 +130,6 @@ def edit_convention_form(
             change,
             phase_reached_on=reached_on if "phase" in change else None,
         ),
-        done="Convention enregistrée.",
-        state=state,
     )
 
 

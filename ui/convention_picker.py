@@ -40,6 +40,7 @@ def pick_convention(
         list(by_id),
         index=list(by_id).index(start),
         format_func=lambda cid: label_of(by_id[cid]),
+        placeholder="Choisissez…",
     )
     st.query_params["convention"] = str(chosen)
     return chosen

@@ -1,10 +1,14 @@
 """Forms that keep the user's input: French errors under each field, conflicts, toasts.
 
 A form's state lives in `st.session_state` under its key. Its widgets are keyed by a
-*generation*: a failed save keeps the generation (the user's input stays in the widgets),
+*generation*: a refused save keeps the generation (the user's input stays in the widgets),
 a successful one starts a new generation (fresh widgets showing the saved values).
-The values the form first showed are kept too, so only the fields the user really changed
-are sent, and the version they came from is the one checked by the service.
+The values the form showed are kept too, so only the fields the user really changed are
+sent (`common.validation.changed_fields`), with the version they came from.
+
+After a conflict the form starts again from what is stored now (the colleague's values)
+with the user's own changes on top (`pending`): saving again applies only those, on the
+new version. A field the user did not touch never overwrites a colleague's change.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class FormState:
     seen_version: int | None = None
     errors: dict[str, str] = field(default_factory=dict)
     problem: CtgError | None = None  # a conflict or refusal not tied to one field
+    pending: dict[str, Any] = field(default_factory=dict)  # the user's changes kept over a conflict
 
     def widget_key(self, name: str, field_name: str) -> str:
         return f"{name}-{self.generation}-{field_name}"
@@ -45,10 +50,17 @@ class FormState:
             self.shown = dict(shown)
             self.seen_version = version
             self.errors = {}
-            self.problem = None
+            if not self.pending:
+                self.problem = None
 
-    def refused(self, error: CtgError) -> None:
-        """Remember why a save failed; keep the input as it is."""
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """What the widgets start with: the stored values, the user's pending changes on top."""
+        return {**(self.shown or {}), **self.pending}
+
+    def refused(self, error: CtgError, attempted: dict[str, Any] | None = None) -> None:
+        """Remember why a save failed; keep the input. After a conflict, start again from
+        what is stored now with the user's `attempted` changes kept on top."""
         if isinstance(error, ValidationFailed):
             self.errors = dict(error.errors)
             self.problem = None
@@ -56,14 +68,15 @@ class FormState:
             self.errors = {}
             self.problem = error
         if isinstance(error, ConflictError):
-            # The user has now seen the other person's values: their next save applies
-            # their own changes on top of that version.
-            self.seen_version = error.info.current_version
+            self.pending = dict(attempted or {})
+            self.owner = None  # next run reloads the record (new version, colleague's values)
 
     def saved(self) -> None:
         """Next run shows fresh widgets with what is now stored."""
         self.owner = None
         self.shown = None
+        self.pending = {}
+        self.problem = None
 
 
 def form_state(name: str) -> FormState:
@@ -105,12 +118,14 @@ def save(
     *,
     done: str | Callable[[T], str],
     state: FormState | None = None,
+    attempted: dict[str, Any] | None = None,
 ) -> None:
     """The one save pattern of the pages: run one command in a write session.
 
     Saved: the form (if any) starts afresh, a toast says what was saved, the page reruns.
     Refused: with a `state`, the French reasons go under the fields and the input stays
-    (rerun); without one, the reason is shown where the save was asked.
+    (rerun; after a conflict, the `attempted` changes are kept over the stored values);
+    without one, the reason is shown where the save was asked.
     """
     try:
         with db.session(write=True) as session:
@@ -119,20 +134,9 @@ def save(
         if state is None:
             show_error(error)
             return
-        state.refused(error)
+        state.refused(error, attempted)
         st.rerun()
     if state is not None:
         state.saved()
     flash(done(result) if callable(done) else done)
     st.rerun()
-
-
-def changed(values: dict[str, Any], shown: dict[str, Any]) -> dict[str, Any]:
-    """The fields whose input differs from what the form showed."""
-    return {name: value for name, value in values.items() if not same(value, shown.get(name))}
-
-
-def same(a: Any, b: Any) -> bool:
-    if a in (None, "") and b in (None, ""):
-        return True
-    return bool(a == b) or str(a) == str(b)

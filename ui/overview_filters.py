@@ -94,6 +94,7 @@ def sidebar_filters(
             format_func=phase_label,
             key=KEYS["phases"],
             placeholder="Toutes les phases",
+            select_all=False,
         )
         st.multiselect(
             "Thématique des actions",
@@ -101,6 +102,7 @@ def sidebar_filters(
             format_func=lambda code: axis_labels[code],
             key=KEYS["axes"],
             placeholder="Toutes les thématiques",
+            select_all=False,
             help="Ne garde que les territoires ayant des actions de ces thématiques ; "
             "les chiffres d'actions ne portent alors que sur elles.",
         )
@@ -110,6 +112,7 @@ def sidebar_filters(
             format_func=lambda code: territory_labels[code],
             key=KEYS["territories"],
             placeholder="Tous les territoires",
+            select_all=False,
             help="Une commune sans CTG propre mène à la CTG de son EPCI.",
         )
         st.selectbox(
@@ -117,6 +120,7 @@ def sidebar_filters(
             options=list(DEADLINE_LABELS),
             format_func=lambda key: DEADLINE_LABELS[key],
             key=KEYS["deadline"],
+            placeholder="Choisissez…",
         )
         st.button(
             "Réinitialiser les filtres",

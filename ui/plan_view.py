@@ -63,7 +63,11 @@ def filter_widgets(frame: pd.DataFrame) -> PlanFilters:
     lead_col, flags_col, archived_col = st.columns([2, 2, 1.4])
     with lead_col:
         chosen_leads = st.multiselect(
-            "Pilote", plan_filters.leads(frame), key="plan_leads", placeholder="Tous les pilotes"
+            "Pilote",
+            plan_filters.leads(frame),
+            key="plan_leads",
+            placeholder="Tous les pilotes",
+            select_all=False,
         )
     with flags_col:
         no_lead = st.checkbox("Sans pilote", key="plan_no_lead")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import UTC, date, datetime
@@ -16,10 +17,34 @@ LOCALE = "fr_FR"
 PARIS = ZoneInfo("Europe/Paris")  # the users' clock
 
 
+# Past this magnitude a number is written in scientific notation: Babel cannot format it
+# (and no one reads 30 digits); a value stored before the core bounded numbers must show.
+_PLAIN_LIMIT = 1e15
+
+
+def _readable(value: float | int | Decimal, scale: int = 1) -> str | None:
+    """What to show instead of Babel's output for a value Babel cannot format, else None."""
+    try:
+        as_float = float(value) * scale
+    except (OverflowError, ValueError, ArithmeticError):
+        return "—"
+    if math.isnan(as_float):
+        return "—"
+    if math.isinf(as_float):
+        return "∞" if as_float > 0 else "-∞"
+    if abs(as_float) >= _PLAIN_LIMIT:
+        mantissa, exponent = f"{as_float:.3e}".split("e")
+        return f"{mantissa.replace('.', ',')} × 10^{int(exponent)}"
+    return None
+
+
 def number(value: float | int | Decimal | None, digits: int = 0) -> str:
-    """1 234,5 — empty string for a missing value."""
+    """1 234,5 — empty string for a missing value; never raises on a stored value."""
     if value is None:
         return ""
+    odd = _readable(value)
+    if odd is not None:
+        return odd
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=LOCALE)
 
@@ -27,6 +52,9 @@ def number(value: float | int | Decimal | None, digits: int = 0) -> str:
 def euros(value: float | int | Decimal | None) -> str:
     if value is None:
         return ""
+    odd = _readable(value)
+    if odd is not None:
+        return f"{odd} €"
     return format_currency(value, "EUR", locale=LOCALE)
 
 
@@ -34,6 +62,9 @@ def percent(ratio: float | None, digits: int = 0) -> str:
     """`ratio` is a fraction (0.42 → 42 %)."""
     if ratio is None:
         return ""
+    odd = _readable(ratio, 100)
+    if odd is not None:
+        return f"{odd} %"
     pattern = "#,##0" + ("." + "0" * digits if digits else "") + " %"
     return format_percent(ratio, format=pattern, locale=LOCALE)
 

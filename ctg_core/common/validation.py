@@ -260,6 +260,32 @@ def validated(model: type[M], data: M | Mapping[str, Any]) -> M:
         raise ValidationFailed(french_errors(exc)) from None
 
 
+_UNREADABLE = object()
+
+
+def _read(model: type[M], name: str, value: Any) -> Any:
+    try:
+        return getattr(validated(model, {name: value}), name)
+    except ValidationFailed:
+        return _UNREADABLE
+
+
+def changed_fields(model: type[M], typed: Mapping[str, Any], shown: Mapping[str, Any]) -> dict:
+    """The typed fields whose value, read by `model` (the command's input model), differs
+    from what the form showed: « 179 000,00 » typed over a stored 179000 is no change. A
+    value the model cannot read counts as changed (the command will refuse it in French).
+
+    A form sends only these: a field the user did not touch can never overwrite what a
+    colleague saved meanwhile.
+    """
+    return {
+        name: value
+        for name, value in typed.items()
+        if (read := _read(model, name, value)) is _UNREADABLE
+        or read != _read(model, name, shown.get(name))
+    }
+
+
 class Input(BaseModel):
     """Base of every command's input model: unknown fields refused, text stripped.
 

@@ -83,8 +83,11 @@ def _status_scale() -> alt.Scale:
 
 
 def in_french(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """French number and date formats (1 234,5 ; janv. 2027) in axes and tooltips."""
-    return chart.configure(locale=FRENCH_LOCALE)
+    """French number and date formats (1 234,5 ; janv. 2027) in axes and tooltips, and no
+    Vega action menu (its « Download as PNG », « Copy Vega-Lite spec »… are English only)."""
+    return chart.configure(locale=FRENCH_LOCALE).properties(
+        usermeta={"embedOptions": {"actions": False}}
+    )
 
 
 # --- per-axis status ----------------------------------------------------------------------

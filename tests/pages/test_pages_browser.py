@@ -64,3 +64,40 @@ def test_every_page_loads_with_nothing_requested_outside_the_app(page, streamlit
         page.locator("h1").first.wait_for(state="visible")
         assert heading in page.locator("h1").first.inner_text(), path
     assert page.context.outside == []
+
+
+CRASH_SCREEN = "This app has encountered an error"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "convention=2147483648",  # past PostgreSQL's integer
+        "convention=9223372036854775808",  # past SQLite's integer
+        "convention=%C2%B2",  # « ² »: str.isdigit() says yes
+        "convention=%D9%A1%D9%A2",  # Arabic-Indic digits
+        "convention=12%00",  # a NUL byte
+    ],
+)
+def test_a_crafted_convention_number_gets_a_french_message(page, streamlit_server, query):  # noqa: F811
+    page.goto(f"{streamlit_server.url}/convention?{query}")
+    page.get_by_text("n'est pas un numéro de convention valide").wait_for()
+    assert page.get_by_text(CRASH_SCREEN).count() == 0
+    assert page.get_by_text("Traceback").count() == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/convention?convention=1&action=%C2%B2",
+        "/convention?convention=1&action=99999999999",
+        "/comite?convention=9223372036854775808",
+        "/comite?reunion=%C2%B2",
+        "/indicateurs?convention=%C2%B2",
+    ],
+)
+def test_a_crafted_number_elsewhere_opens_the_page_without_a_crash(page, streamlit_server, path):  # noqa: F811
+    page.goto(streamlit_server.url + path)
+    page.locator("h1").first.wait_for(state="visible")
+    assert page.get_by_text(CRASH_SCREEN).count() == 0
+    assert page.get_by_text("Traceback").count() == 0

@@ -82,6 +82,12 @@ def test_second_save_from_same_version_is_a_conflict(session, officer, action):
         ({"title": "   "}, "title", "ne peut pas être vide"),
         ({"status": "terminee"}, "status", "n'est pas une valeur permise"),
         ({"status": "realisee", "progress": 80}, "progress", "réalisée est avancée à 100"),
+        ({"progress": "42,5"}, "progress", "nombre entier, sans décimale"),
+        ({"progress": True}, "progress", "doit être un nombre"),
+        ({"lead": "Mairie\x00"}, "lead", "caractère invisible"),  # PostgreSQL cannot store it
+        ({"due_on": date(9999, 12, 31)}, "due_on", "entre le 01/01/1990 et le 31/12/2100"),
+        ({"starts_on": date(1, 1, 1)}, "starts_on", "entre le 01/01/1990 et le 31/12/2100"),
+        ({"budget": "1e30"}, "budget", "trop grand"),
     ],
 )
 def test_invalid_input_is_refused_in_french_and_changes_nothing(

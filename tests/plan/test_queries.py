@@ -8,7 +8,7 @@ from ctg_core.common import models
 from ctg_core.common.errors import NotFound, PermissionDenied
 from ctg_core.common.models import ActionStatus, ConventionPhase, Role
 from ctg_core.plan import queries as plan_queries
-from tests.factories import CARENE
+from tests.factories import CARENE, NANTES_METROPOLE
 
 TODAY = date(2026, 11, 25)
 
@@ -93,3 +93,33 @@ def test_axis_status_rolls_up_counts_progress_late_and_vigilance(world, session)
     assert pe.mean_progress == 70
     assert (pe.late, pe.vigilance) == (1, 1)
     assert by_axis["Enfance-jeunesse"].late == 0
+
+
+# --- search: accents, wildcards, hostile input ----------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["Reze", "REZÉ", "  rezé  ", "Rez"])
+def test_search_ignores_case_and_accents(session, world, typed):
+    nantes = world.convention(world.territory(NANTES_METROPOLE))
+    admin = world.user(Role.admin)
+    found = plan_queries.search_conventions(session, admin, typed)
+    assert [c.id for c in found] == [nantes.id]
+
+
+@pytest.mark.parametrize("typed", ["%", "_", "%%", "Nant_s", "\\\\"])
+def test_percent_and_underscore_are_plain_characters_in_a_search(session, world, typed):
+    world.convention(world.territory(NANTES_METROPOLE))
+    admin = world.user(Role.admin)
+    assert plan_queries.search_conventions(session, admin, typed) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "finds_nantes"), [("x" * 60_000, False), ("Nantes\x00", True), ("\x00", True)]
+)
+def test_a_huge_or_hostile_search_answers_without_error(session, world, typed, finds_nantes):
+    """60,000 characters once broke SQLite's LIKE; a NUL byte broke PostgreSQL. Control
+    characters are dropped (an empty search lists everything), the length is bounded."""
+    nantes = world.convention(world.territory(NANTES_METROPOLE))
+    admin = world.user(Role.admin)
+    found = plan_queries.search_conventions(session, admin, typed)
+    assert [c.id for c in found] == ([nantes.id] if finds_nantes else [])
