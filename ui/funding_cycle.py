@@ -18,7 +18,7 @@ from ctg_core.common import config, db, formats
 from ctg_core.common.auth import CurrentUser
 from ctg_core.common.errors import CtgError
 from ctg_core.common.models import RenewalStatus
-from ctg_core.common.validation import validated
+from ctg_core.common.validation import changed_fields, validated
 from ctg_core.funding import commands as funding
 from ctg_core.funding import queries as funding_queries
 from ctg_core.funding import rules
@@ -317,6 +317,7 @@ def declaration_form(line: FundingLine, user: CurrentUser) -> None:
     }
     state.start((line.id, line.version), shown, line.version)
     form_problems(state, tuple(shown))
+    defaults = state.defaults
     with st.form(f"{name}-{state.generation}", enter_to_submit=False):
         cols = st.columns(3)
         values = {}
@@ -327,17 +328,22 @@ def declaration_form(line: FundingLine, user: CurrentUser) -> None:
         ):
             with col:
                 values[field] = st.text_input(
-                    label, value=shown[field], key=state.widget_key(name, field)
+                    label, value=defaults[field], key=state.widget_key(name, field)
                 )
                 field_error(state, field)
         submitted = st.form_submit_button("Recalculer le droit")
     if submitted:
+        change = changed_fields(funding.FundingDeclaration, values, shown)
+        if not change:
+            st.info("Aucune modification à enregistrer.", icon=":material/info:")
+            return
         save(
             lambda session: funding.declare_funding(
-                session, user, line.id, state.seen_version or line.version, values
+                session, user, line.id, state.seen_version or line.version, change
             ),
             done=lambda saved: f"Droit recalculé : {formats.euros(saved.entitlement)}.",
             state=state,
+            attempted=change,
         )
 
 

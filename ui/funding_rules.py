@@ -13,19 +13,12 @@ import streamlit as st
 from ctg_core.common import db, formats
 from ctg_core.common.auth import CurrentUser
 from ctg_core.common.errors import CtgError
-from ctg_core.common.validation import validated
+from ctg_core.common.validation import changed_fields, validated
 from ctg_core.funding import commands as funding
 from ctg_core.funding import queries as funding_queries
 from ctg_core.funding.queries import RuleView
 from ui.confirm import ask, confirmation
-from ui.form_feedback import (
-    FormState,
-    changed,
-    field_error,
-    form_problems,
-    form_state,
-    save,
-)
+from ui.form_feedback import FormState, field_error, form_problems, form_state, save
 from ui.plain_text import md
 
 FIELDS = ("rate", "ceiling_per_fte", "advance_share", "renewal_opens_on", "renewal_due_on", "notes")
@@ -146,10 +139,10 @@ def edit_rule_form(rule: RuleView, user: CurrentUser) -> None:
     assert state.shown is not None
     form_problems(state, ("year", *FIELDS))
     with st.form(f"{name}-{state.generation}", enter_to_submit=False):
-        values = rule_fields(state, name, state.shown)
+        values = rule_fields(state, name, state.defaults)
         submitted = st.form_submit_button("Enregistrer la règle", type="primary")
     if submitted:
-        change = changed(values, state.shown)
+        change = changed_fields(funding.RuleChange, values, state.shown)
         if not change:
             st.info("Aucune modification à enregistrer.", icon=":material/info:")
             return
@@ -159,6 +152,7 @@ def edit_rule_form(rule: RuleView, user: CurrentUser) -> None:
             ),
             done=f"Règle {rule.year} enregistrée.",
             state=state,
+            attempted=change,
         )
 
 
@@ -176,7 +170,7 @@ def correction_form(rule: RuleView, user: CurrentUser) -> None:
     assert state.shown is not None
     form_problems(state, ("year", "reason", *FIELDS))
     with st.form(f"{name}-{state.generation}", enter_to_submit=False):
-        values = rule_fields(state, name, state.shown)
+        values = rule_fields(state, name, state.defaults)
         values["reason"] = st.text_input(
             "Motif de la correction",
             key=state.widget_key(name, "reason"),
@@ -186,7 +180,11 @@ def correction_form(rule: RuleView, user: CurrentUser) -> None:
         submitted = st.form_submit_button("Corriger la règle…", type="primary")
     key = f"correct-rule-{rule.year}"
     if submitted:
-        change = {**changed(values, state.shown), "reason": values["reason"]}
+        typed = {k: v for k, v in values.items() if k != "reason"}
+        change = {
+            **changed_fields(funding.RuleChange, typed, state.shown),
+            "reason": values["reason"],
+        }
         try:
             validated(funding.RuleCorrection, change)
         except CtgError as error:

@@ -653,11 +653,12 @@ def open_line(
 
 
 class FundingDeclaration(Input):
-    """What the territory declares for a year: ETP, months covered and eligible cost."""
+    """What the territory declares for a year: ETP, months covered and eligible cost (the
+    fields changed; None keeps the stored value)."""
 
     fte: LineFte | None = None
     months: Months | None = None
-    eligible_cost: PostCost
+    eligible_cost: PostCost | None = None
 
 
 @command
@@ -677,11 +678,14 @@ def declare_funding(
     rules.check_declaration(line)
     fte = declaration.fte or line.fte
     months = declaration.months or line.months
+    cost = (
+        declaration.eligible_cost if declaration.eligible_cost is not None else line.eligible_cost
+    )
     values = {
         "fte": fte,
         "months": months,
-        "eligible_cost": declaration.eligible_cost,
-        "entitlement": rules.entitlement(fte, declaration.eligible_cost, rule, months),
+        "eligible_cost": cost,
+        "entitlement": rules.entitlement(fte, cost, rule, months),
     }
     if not diff({k: getattr(line, k) for k in values}, values):
         return line

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlmodel import Session, func, select
 
 from ctg_core.common.auth import CurrentUser
-from ctg_core.common.models import ChangeLog, PostFunding, Role
+from ctg_core.common.models import ChangeLog, FundingRule, PostFunding, Role
 from ctg_core.funding import commands as funding
 from tests.conftest import TODAY
 from tests.factories import CARENE, World
@@ -172,3 +173,38 @@ def alert_world(world, manager) -> dict[str, int]:
         "awaiting": awaiting.id,
         "undeclared": undeclared.id,
     }
+
+
+def rule(session: Session, year: int) -> FundingRule:
+    return session.get(FundingRule, year, populate_existing=True)
+
+
+ORIGINAL_RULES = {
+    2026: {
+        "rate": Decimal("0.5000"),
+        "ceiling_per_fte": Decimal("26000.00"),
+        "advance_share": Decimal("0.7000"),
+        "renewal_opens_on": date(2025, 10, 1),
+        "renewal_due_on": date(2025, 12, 31),
+        "version": 1,
+    },
+    2027: {
+        "rate": Decimal("0.5000"),
+        "ceiling_per_fte": Decimal("26500.00"),
+        "advance_share": Decimal("0.6000"),
+        "renewal_opens_on": date(2026, 10, 1),
+        "renewal_due_on": date(2026, 12, 31),
+        "version": 1,
+    },
+}
+
+
+def restore_rules(session: Session) -> None:
+    """Put back the reference rules of data/funding_rules.csv that a test changed."""
+    session.rollback()
+    for year, values in ORIGINAL_RULES.items():
+        row = session.get(FundingRule, year)
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
+    session.commit()

@@ -8,15 +8,18 @@ import pytest
 from sqlmodel import select
 
 from ctg_core.common.errors import PermissionDenied, ValidationFailed
-from ctg_core.common.models import ChangeLog, FundingRule
+from ctg_core.common.models import ChangeLog
 from ctg_core.funding import commands as funding
 from ctg_core.funding import queries as funding_queries
 from tests.factories import CARENE
-from tests.funding.conftest import history_count, line_for, make_post, signed_line
-
-
-def rule(session, year: int) -> FundingRule:
-    return session.get(FundingRule, year, populate_existing=True)
+from tests.funding.conftest import (
+    history_count,
+    line_for,
+    make_post,
+    restore_rules,
+    rule,
+    signed_line,
+)
 
 
 def test_a_rule_changed_for_next_year_leaves_past_lines_unchanged(world, manager, admin):
@@ -150,33 +153,7 @@ def test_only_the_admin_writes_the_rules(world, manager):
 
 
 @pytest.fixture(autouse=True)
-def restore_rules(session):
+def rules_put_back(session):
     """The rules are reference data shared by the tests: put back what a test changed."""
     yield
-    session.rollback()
-    for year, values in ORIGINAL.items():
-        row = session.get(FundingRule, year)
-        for name, value in values.items():
-            setattr(row, name, value)
-        session.add(row)
-    session.commit()
-
-
-ORIGINAL = {
-    2026: {
-        "rate": Decimal("0.5000"),
-        "ceiling_per_fte": Decimal("26000.00"),
-        "advance_share": Decimal("0.7000"),
-        "renewal_opens_on": date(2025, 10, 1),
-        "renewal_due_on": date(2025, 12, 31),
-        "version": 1,
-    },
-    2027: {
-        "rate": Decimal("0.5000"),
-        "ceiling_per_fte": Decimal("26500.00"),
-        "advance_share": Decimal("0.6000"),
-        "renewal_opens_on": date(2026, 10, 1),
-        "renewal_due_on": date(2026, 12, 31),
-        "version": 1,
-    },
-}
+    restore_rules(session)

@@ -14,7 +14,15 @@ from streamlit.testing.v1 import AppTest
 from ctg_core.common import formats
 from ctg_core.common.models import ChangeLog, PostFunding, RenewalStatus, Role
 from tests.conftest import TODAY
-from tests.funding.conftest import RECEIVED, SIGNED, alert_world, line_for, signed_line
+from tests.funding.conftest import (
+    RECEIVED,
+    SIGNED,
+    alert_world,
+    line_for,
+    restore_rules,
+    rule,
+    signed_line,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -207,3 +215,74 @@ def test_the_overview_links_the_number_of_funding_lines_in_alert(app_world):
         "Financement des postes : 4 lignes en alerte (renouvellements, acomptes bloqués, "
         "soldes à justifier)"
     )
+
+
+def declare(at: AppTest, **typed: str) -> AppTest:
+    labels = {"fte": "ETP", "months": "Mois couverts", "eligible_cost": "Coût éligible (€)"}
+    for name, text in typed.items():
+        next(t for t in at.text_input if t.label == labels[name]).set_value(text)
+    return click(at, "Recalculer le droit")
+
+
+def test_the_declared_cost_typed_the_french_way_recomputes_the_droit(app_world):
+    line = line_for(app_world, app_world.user(Role.caf_manager))
+    at = declare(
+        follow(financement(app_world), "Nantes Métropole"), fte="0,8", eligible_cost="41 000"
+    )
+    assert not at.exception
+    row = stored(app_world, line.id)
+    # min(50 % × 41 000 = 20 500, 26 000 × 0,8 = 20 800)
+    assert (row.fte, row.eligible_cost, row.entitlement) == (
+        Decimal("0.80"),
+        Decimal("41000.00"),
+        Decimal("20500.00"),
+    )
+
+
+def test_an_unreadable_cost_is_refused_in_french_and_changes_nothing(app_world):
+    line = line_for(app_world, app_world.user(Role.caf_manager))
+    at = declare(follow(financement(app_world), "Nantes Métropole"), eligible_cost="quarante mille")
+    assert not at.exception
+    assert "Coût éligible doit être un montant." in [e.value for e in at.error]
+    assert stored(app_world, line.id).version == 1
+
+
+def rules_tab(world, year: int) -> AppTest:
+    at = financement(world, Role.admin)
+    return field(at, "selectbox", "Règle à modifier").select(year).run()
+
+
+def test_the_admin_corrects_a_used_rule_with_a_reason_after_confirmation(app_world):
+    line = line_for(app_world, app_world.user(Role.caf_manager))
+    line.declare("48000")  # 24 000
+    at = rules_tab(app_world, 2026)
+    field(at, "text_input", "Plafond par ETP (€)").set_value("23 000")
+    field(at, "text_input", "Motif de la correction").set_value("Circulaire rectificative")
+    at = click(at, "Corriger la règle…")
+    assert any("recalculer ses 1 ligne non soldées" in m.value for m in at.markdown)
+    at = click(at, "Corriger et recalculer")
+    assert not at.exception
+    try:
+        assert stored(app_world, line.id).entitlement == Decimal("23000.00")  # rolls back
+        saved = rule(app_world.session, 2026)
+        assert (saved.ceiling_per_fte, saved.rate) == (Decimal("23000.00"), Decimal("0.5000"))
+    finally:
+        restore_rules(app_world.session)
+
+
+def test_an_unused_rule_is_edited_field_by_field(app_world):
+    at = rules_tab(app_world, 2027)
+    field(at, "text_input", "Part versée en acompte (%)").set_value("65 %")
+    at = click(at, "Enregistrer la règle")
+    assert not at.exception
+    assert [t.value for t in at.toast] == ["Règle 2027 enregistrée."]
+    app_world.session.rollback()  # end the test's read transaction: see what the page wrote
+    try:
+        saved = rule(app_world.session, 2027)
+        assert (saved.advance_share, saved.rate, saved.version) == (
+            Decimal("0.6500"),
+            Decimal("0.5000"),
+            2,
+        )
+    finally:
+        restore_rules(app_world.session)
