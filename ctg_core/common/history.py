@@ -130,10 +130,11 @@ def versioned_update(
     boundary records after rolling back: history shows both people's edits.
     """
     table = type(row)
-    ident = row.id  # type: ignore[attr-defined]
+    key = sa.inspect(table).primary_key[0]  # `id`, or `year` for a funding rule
+    ident = getattr(row, key.name)
     result = session.execute(
         sa.update(table)
-        .where(table.id == ident, table.version == seen_version)  # type: ignore[attr-defined]
+        .where(key == ident, table.version == seen_version)  # type: ignore[attr-defined]
         .values(**values, version=seen_version + 1)
         .execution_options(synchronize_session=False)
     )
@@ -261,6 +262,7 @@ _ENUMS: dict[str, type[Enum]] = {
 }
 _MONEY = frozenset(
     {"budget", "eligible_cost", "entitlement", "amount", "advance_amount", "balance_amount"}
+    | {"actual_cost", "final_entitlement", "ceiling_per_fte"}
 )
 _MOMENTS = frozenset({"archived_at", "reviewed_at", "closed_at"})
 
@@ -288,6 +290,8 @@ def _readable(name: str, value: Any, axes: Mapping[int, str]) -> str:
         return axes.get(int(value), f"Axe n° {value}")
     if name == "progress":
         return f"{formats.number(value)} %"
+    if name == "fte":  # ETP: « 0,80 »
+        return formats.number(Decimal(str(value)), 2)
     if name in _MONEY:
         return formats.euros(Decimal(str(value)))
     if name in _MOMENTS:

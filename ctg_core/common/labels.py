@@ -66,6 +66,20 @@ FIELD_LABELS: dict[str, str] = {
     "created": "Fiches créées",
     "updated": "Fiches modifiées",
     "values_added": "Valeurs ajoutées",
+    "months": "Mois couverts",
+    "actual_cost": "Coût réel justifié",
+    "justified_on": "Justifié le",
+    "final_entitlement": "Droit définitif",
+    "rate": "Taux de la Caf",
+    "ceiling_per_fte": "Plafond par ETP",
+    "advance_share": "Part de l'acompte",
+    "renewal_opens_on": "Renouvellement possible dès le",
+    "renewal_due_on": "Renouvellement à signer avant le",
+    "notes": "Notes",
+    "reason": "Motif",
+    "name": "Nom",
+    "email": "E-mail",
+    "post_id": "Poste",
 }
 
 
@@ -81,6 +95,7 @@ OPERATION_LABELS: dict[str, str] = {
     "close": "Clôture",
     "conflict": "Modification refusée (conflit)",
     "import": "Import d'un fichier",
+    "correct": "Correction motivée",
 }
 
 AGENDA_REASON_LABELS: dict[str, str] = {

@@ -332,15 +332,38 @@ class CooperationPost(SQLModel, table=True):
     version: int = 1
 
 
+class PostHolder(SQLModel, table=True):
+    """A person holding (part of) a cooperation post: a post can be shared, each holder with
+    their own working time (ETP) and dates."""
+
+    __tablename__ = "post_holders"
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="cooperation_posts.id", index=True)
+    name: str = Field(max_length=200)
+    email: str = Field(default="", max_length=254)
+    fte: Decimal = Field(default=Decimal("1.00"), sa_type=sa.Numeric(4, 2))
+    starts_on: date
+    ends_on: date | None = None
+    version: int = 1
+
+
 class FundingRule(SQLModel, table=True):
-    """Caf rate and ceiling in force for a year (never a constant in code)."""
+    """Caf rate, ceiling, acompte share and renewal dates in force for a year (never a
+    constant in code). Changed once used by lines only through a logged correction."""
 
     __tablename__ = "funding_rules"
 
     year: int = Field(primary_key=True)
     rate: Decimal = Field(sa_type=sa.Numeric(5, 4), description="e.g. 0.5000 for 50 %")
     ceiling_per_fte: Decimal = money_field()
+    advance_share: Decimal = Field(
+        default=Decimal("0.7000"), sa_type=sa.Numeric(5, 4), description="acompte, share of droit"
+    )
+    renewal_opens_on: date = Field(description="first day a renewal step may be dated")
+    renewal_due_on: date = Field(description="the annual convention is signed by this day")
     notes: str = Field(default="", max_length=400)
+    version: int = 1
 
 
 class PostFunding(SQLModel, table=True):
@@ -361,7 +384,13 @@ class PostFunding(SQLModel, table=True):
     renewal_signed_on: date | None = None
     advance_amount: Decimal | None = money_field(default=None)
     advance_paid_on: date | None = None
-    balance_amount: Decimal | None = money_field(default=None)
+    months: int = Field(default=12, description="months of the year the post is covered")
+    actual_cost: Decimal | None = money_field(default=None, description="justified real cost")
+    justified_on: date | None = None
+    final_entitlement: Decimal | None = money_field(default=None)
+    balance_amount: Decimal | None = money_field(
+        default=None, description="final droit − acompte; negative: a sum to recover"
+    )
     balance_paid_on: date | None = None
     version: int = 1
 

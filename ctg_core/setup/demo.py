@@ -34,6 +34,7 @@ from ctg_core.common.models import (
     PhaseChange,
     PlanSnapshot,
     PostFunding,
+    PostHolder,
     RenewalStatus,
     Role,
     Setting,
@@ -42,7 +43,7 @@ from ctg_core.common.models import (
     User,
     UserTerritory,
 )
-from ctg_core.funding.rules import entitlement
+from ctg_core.funding import rules as funding_rules
 
 DEFAULT_SEED = 44
 
@@ -267,7 +268,7 @@ def generate(
         convention = _convention(session, rng, territory, phase, advisors[n % len(advisors)], today)
         counts["actions"] += _actions(session, rng, convention, axes, today)
         counts["indicators"] += _indicators(session, rng, convention, axes, today)
-        _post(session, rng, territory, rules, today)
+        _post(session, rng, territory, rules, today, n)
         if phase in {ConventionPhase.pilotage, ConventionPhase.evaluation, ConventionPhase.echue}:
             counts["meetings"] += _meetings(session, rng, convention, users[0], today)
     _scope_demo_users(session, users, chosen)
@@ -469,55 +470,144 @@ def _post(
     territory: Territory,
     rules: dict[int, FundingRule],
     today: date,
+    index: int = 0,
 ) -> None:
+    """A post with its holders and a line per year in every state of the cycle.
+
+    The shared `rng` is drawn exactly as before holders and the full cycle existed (so the
+    rest of the demo is unchanged); the cycle's own choices come from a generator seeded by
+    those draws. Shapes by `index`: one holder, a shared post (0,8 + 0,5 ETP), a change of
+    holder on 1 September last year, a post created on 1 September last year, half time.
+    """
     officer = _person(rng)
-    post = CooperationPost(
-        territory_id=territory.id,  # type: ignore[arg-type]
-        officer_name=f"{officer} (fictif)",
-        officer_email=f"{_slug(officer)}@exemple.invalid",
-        started_on=date(today.year - 3, rng.randint(1, 12), 1),
-    )
-    session.add(post)
-    session.flush()
+    start = date(today.year - 3, rng.randint(1, 12), 1)
+    draws = []
     for year in range(today.year - 2, today.year + 1):
-        rule = rules.get(year)
         fte = Decimal(rng.choice(["1.00", "1.00", "0.80", "0.50"]))
-        cost = (Decimal(rng.randrange(42_000, 58_000, 250)) * fte).quantize(Decimal("1"))
-        right = entitlement(fte, cost, rule) if rule else Decimal("0")
-        current = year == today.year
+        base = Decimal(rng.randrange(42_000, 58_000, 250))
         status = (
             rng.choices(
                 [RenewalStatus.a_renouveler, RenewalStatus.demande_recue, RenewalStatus.signee],
                 weights=[15, 15, 70],
             )[0]
-            if current
+            if year == today.year
             else RenewalStatus.signee
         )
-        due = date(year, 3, 31)
-        signed = status is RenewalStatus.signee
+        draws.append((year, fte, base, status))
+    cycle = random.Random(f"{officer}|{territory.code}|{today.isoformat()}")
+    holders = _demo_holders(cycle, officer, start, draws[0][1], today, index)
+    post = CooperationPost(
+        territory_id=territory.id,  # type: ignore[arg-type]
+        officer_name=", ".join(h.name for h in holders if h.ends_on is None),
+        officer_email=next(h.email for h in holders if h.ends_on is None),
+        started_on=min(h.starts_on for h in holders),
+    )
+    session.add(post)
+    session.flush()
+    for holder in holders:
+        holder.post_id = post.id  # type: ignore[assignment]
+        session.add(holder)
+    next_year = today.year + 1
+    if next_year in rules and today >= rules[next_year].renewal_opens_on:
+        draws.append((next_year, Decimal(1), draws[-1][2], RenewalStatus.a_renouveler))
+    for year, _fte, base, status in draws:
+        rule = rules.get(year)
+        fte, months = funding_rules.coverage(holders, year)
+        if rule is None or not months:
+            continue
         session.add(
-            PostFunding(
-                post_id=post.id,  # type: ignore[arg-type]
-                year=year,
-                fte=fte,
-                eligible_cost=cost,
-                entitlement=right,
-                renewal_status=status,
-                renewal_due_on=due,
-                renewal_received_on=due - timedelta(days=20)
-                if status is not RenewalStatus.a_renouveler
-                else None,
-                renewal_signed_on=due - timedelta(days=5) if signed else None,
-                advance_amount=(right * Decimal("0.7")).quantize(Decimal("0.01"))
-                if signed
-                else None,
-                advance_paid_on=due + timedelta(days=30) if signed else None,
-                balance_amount=(right * Decimal("0.3")).quantize(Decimal("0.01"))
-                if not current
-                else None,
-                balance_paid_on=date(year + 1, 6, 15) if not current else None,
-            )
+            _demo_line(cycle, post.id, year, fte, months, base, status, rule, today, index)  # type: ignore[arg-type]
         )
+
+
+def _demo_holders(
+    cycle: random.Random, officer: str, start: date, fte: Decimal, today: date, index: int
+) -> list[PostHolder]:
+    def holder(name: str, fte: Decimal, starts_on: date, ends_on: date | None = None):  # type: ignore[no-untyped-def]
+        return PostHolder(
+            name=f"{name} (fictif)",
+            email=f"{_slug(name)}@exemple.invalid",
+            fte=fte,
+            starts_on=starts_on,
+            ends_on=ends_on,
+        )
+
+    september = date(today.year - 1, 9, 1)
+    shape = index % 6
+    if shape == 1:
+        return [
+            holder(officer, Decimal("0.80"), start),
+            holder(_person(cycle), Decimal("0.50"), start),
+        ]
+    if shape == 3:
+        return [
+            holder(officer, Decimal("1.00"), start, september - timedelta(days=1)),
+            holder(_person(cycle), Decimal("1.00"), september),
+        ]
+    if shape == 4:
+        return [holder(officer, Decimal("1.00"), september)]
+    if shape == 5:
+        return [holder(officer, Decimal("0.50"), start)]
+    return [holder(officer, fte if shape == 2 else Decimal("1.00"), start)]
+
+
+def _demo_line(
+    cycle: random.Random,
+    post_id: int,
+    year: int,
+    fte: Decimal,
+    months: int,
+    base: Decimal,
+    status: RenewalStatus,
+    rule: FundingRule,
+    today: date,
+    index: int,
+) -> PostFunding:
+    """One yearly line, as far along the cycle as its year and `today` allow."""
+    cost = (base * fte * months / 12).quantize(Decimal("1"))
+    line = PostFunding(
+        post_id=post_id,
+        year=year,
+        fte=fte,
+        months=months,
+        renewal_due_on=rule.renewal_due_on,
+        renewal_status=RenewalStatus.a_renouveler,
+    )
+    if year > today.year:  # next year: the renewal has just opened
+        status = [RenewalStatus.a_renouveler, RenewalStatus.demande_recue][index % 3 == 0]
+        status = RenewalStatus.signee if index % 5 == 0 else status
+    undeclared = year >= today.year and status is RenewalStatus.a_renouveler and index % 2 == 0
+    if not undeclared:
+        line.eligible_cost = cost
+        line.entitlement = funding_rules.entitlement(fte, cost, rule, months)
+    received = rule.renewal_opens_on + timedelta(days=cycle.randint(5, 70))
+    if status is RenewalStatus.a_renouveler or received > today:
+        return line
+    line.renewal_status, line.renewal_received_on = RenewalStatus.demande_recue, received
+    signed = received + timedelta(days=cycle.randint(7, 40))
+    if status is RenewalStatus.demande_recue or signed > today:
+        return line
+    line.renewal_status, line.renewal_signed_on = RenewalStatus.signee, signed
+    paid = max(signed, date(year, 1, 1)) + timedelta(days=cycle.randint(15, 60))
+    if line.entitlement <= 0 or paid > today or (year == today.year and index % 4 == 1):
+        return line  # signed, acompte still to pay
+    line.advance_amount = funding_rules.proposed_advance(line.entitlement, rule)
+    line.advance_paid_on = paid
+    justified = date(year + 1, 1, 1) + timedelta(days=cycle.randint(20, 120))
+    if justified > today or (year == today.year - 1 and index % 4 == 2):
+        return line  # awaiting the justification of the actual cost
+    # Most posts spend about what they declared; every fourth spent much less (a sum to recover).
+    spent_less = index % 4 == 3 or index % 8 == 1
+    factor = Decimal("0.60") if spent_less else Decimal(cycle.randint(95, 105)) / 100
+    line.actual_cost = (cost * factor).quantize(Decimal("1"))
+    line.justified_on = justified
+    line.final_entitlement = funding_rules.entitlement(fte, line.actual_cost, rule, months)
+    line.balance_amount = line.final_entitlement - line.advance_amount
+    settled = justified + timedelta(days=cycle.randint(15, 45))
+    if settled > today or (year == today.year - 1 and index % 4 == 1):
+        return line  # solde computed, still to pay or to recover
+    line.balance_paid_on = settled
+    return line
 
 
 def _meetings(
