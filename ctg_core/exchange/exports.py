@@ -108,7 +108,7 @@ def funding_table(lines: Sequence[FundingLine]) -> Table:
     """Funding lines as the Financement page lists them (`funding.queries.funding_lines`)."""
     rows = [
         {
-            **{c.name: getattr(line, c.name, None) for c in FUNDING_COLUMNS},
+            **{c.key: getattr(line, c.key, None) for c in FUNDING_COLUMNS},
             "rate": float(line.rate) * 100 if line.rate is not None else None,
             "stage": line.stage.label,
             "alerts": " ; ".join(a.label for a in line.alerts),
@@ -116,7 +116,7 @@ def funding_table(lines: Sequence[FundingLine]) -> Table:
         }
         for line in lines
     ]
-    frame = pd.DataFrame(rows, columns=[c.name for c in FUNDING_COLUMNS])
+    frame = pd.DataFrame(rows, columns=[c.key for c in FUNDING_COLUMNS])
     return Table("Financement des postes", FUNDING_COLUMNS, frame)
 
 

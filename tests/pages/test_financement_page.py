@@ -98,9 +98,8 @@ def test_the_caf_view_totals_each_year(app_world):
         Decimal("48000.00"),
         Decimal("16800.00"),
     )
-    assert next(b for b in at.get("download_button")).proto.label == (
-        "Télécharger la vue Caf (Excel)"
-    )
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert {"Lignes (Excel)", "Vue Caf (Excel)"} <= set(labels)
 
 
 def test_the_next_date_field_starts_at_today_not_at_the_previous_step_date(app_world):
