@@ -23,6 +23,7 @@ from ctg_core.committee.rules import (
     previous_meeting,
     readable_meeting,
     reference_day,
+    states_at,
     timing,
 )
 from ctg_core.common import formats
@@ -434,6 +435,33 @@ def action_history_since(
         raise NotFound("action", action_id)
     readable_convention(session, user, action.convention_id, archived=True)
     return history_lines(session, "action", action_id, since=since)
+
+
+@dataclass(frozen=True)
+class PointChanges:
+    """What changed on one action since the previous committee, for the presenter: its
+    state as that committee froze it, and the history since (newest first)."""
+
+    previous: str  # « COPIL n° 2 du 21/01/2026 », or "" when there was none
+    then: ActionState | None
+    lines: list[HistoryLine]
+
+
+def point_changes(
+    session: Session, user: CurrentUser, meeting_id: int, action_id: int
+) -> PointChanges:
+    meeting = readable_meeting(session, user, meeting_id)
+    previous = previous_meeting(session, meeting)
+    then = None
+    if previous is not None:
+        then = states_at(session, previous.id, action_id).get(action_id)  # type: ignore[arg-type]
+    lines = [
+        line
+        for line in action_history_since(session, user, action_id, closed_since(previous))
+        if line.operation in {"update", "create", "archive"}
+    ]
+    label = meeting_label(previous.kind, previous.held_on, previous.number) if previous else ""
+    return PointChanges(label, then, lines)
 
 
 @dataclass(frozen=True)

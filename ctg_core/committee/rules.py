@@ -106,11 +106,17 @@ class ActionState:
     vigilance: str
 
 
-def states_at(session: Session, meeting_id: int) -> dict[int, ActionState]:
-    """The plan frozen when the meeting was closed (empty if it holds no snapshot)."""
+def states_at(
+    session: Session, meeting_id: int, action_id: int | None = None
+) -> dict[int, ActionState]:
+    """The plan (or one action of it) frozen when the meeting was closed (empty if it holds
+    no snapshot)."""
+    query = select(PlanSnapshot).where(PlanSnapshot.meeting_id == meeting_id)
+    if action_id is not None:
+        query = query.where(PlanSnapshot.action_id == action_id)
     return {
         s.action_id: ActionState(ActionStatus(s.status), s.progress, s.vigilance or "")
-        for s in session.exec(select(PlanSnapshot).where(PlanSnapshot.meeting_id == meeting_id))
+        for s in session.exec(query)
     }
 
 

@@ -10,8 +10,8 @@ from sqlmodel import Session, SQLModel, select
 from ctg_core.common import db, models, settings
 from ctg_core.common.models import (
     Action,
-    AgendaItem,
     ActionStatus,
+    AgendaItem,
     Convention,
     ConventionPhase,
     IndicatorValue,
