@@ -65,6 +65,12 @@ def duration_text(minutes: int) -> str:
     return f"{hours} h {rest:02d}" if rest else f"{hours} h"
 
 
+def clock_text(minutes: int) -> str:
+    """When a point starts, from the start of the meeting: « 0 h 00 », « 1 h 05 »."""
+    hours, rest = divmod(max(minutes, 0), 60)
+    return f"{hours} h {rest:02d}"
+
+
 def show(user: CurrentUser, detail: MeetingDetail, today: date) -> None:
     with db.session() as session:
         items = committee_queries.agenda(session, user, detail.id, today)
@@ -103,11 +109,12 @@ def show(user: CurrentUser, detail: MeetingDetail, today: date) -> None:
             icon=":material/timer:",
         )
     else:
-        st.markdown(f"⏱ {total} : l'ordre du jour tient dans le temps prévu.")
+        st.markdown(f":material/timer: {total} : l'ordre du jour tient dans le temps prévu.")
     st.caption(
         "Construit automatiquement : actions en retard, avec un point de vigilance, à échéance "
         "dans les 3 mois, ou modifiées depuis le dernier comité clôturé. Réordonnez avec ↑ ↓, "
-        "ajustez la durée et l'intervenant (✎), reportez un point à la prochaine réunion (⏸)."
+        "ajustez la durée et l'intervenant (:material/edit:), reportez un point à la prochaine "
+        "réunion (:material/pause_circle:)."
     )
     if not items:
         st.info("L'ordre du jour est vide.", icon=":material/inbox:")
@@ -134,11 +141,11 @@ def _agenda_row(
     version = {"seen_version": detail.agenda_version}
     with st.container(border=True):
         cols = st.columns(
-            [0.5, 1.1, 6, 4, 2.4] + ([0.7, 0.7, 0.7, 0.7, 0.7] if can_run else []),
+            [0.55, 1.3, 6, 4, 2.4] + ([0.7, 0.7, 0.7, 0.7, 0.7] if can_run else []),
             vertical_alignment="center",
         )
         cols[0].markdown(f"**{n + 1}.**")
-        cols[1].markdown(f"à {duration_text(starts)}  \n**{item.planned_minutes} min**")
+        cols[1].markdown(f"{clock_text(starts)}  \n**{item.planned_minutes} min**")
         name = f"**{md(item.code)}** — {md(item.title)}" if item.code else f"**{md(item.title)}**"
         if item.presenter:
             name += f"  \nprésenté par {md(item.presenter)}"

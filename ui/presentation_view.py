@@ -78,8 +78,9 @@ div:has(> .st-key-presenter-name) { flex: 1 1 0 !important; min-width: 12rem; }
   font-size: 2.6rem; line-height: 1.15; padding: 0.1rem 0 0.2rem; overflow-wrap: anywhere;
 }
 .st-key-presenter-point p, .st-key-presenter-point li { font-size: 1.35rem; }
-.st-key-presenter-details p, .st-key-presenter-details li { font-size: 1.2rem; }
-.st-key-presenter-form label p { font-size: 1.05rem; font-weight: 600; }
+.st-key-presenter-details p, .st-key-presenter-details li { font-size: 1.3rem; }
+.st-key-presenter-form label p { font-size: 1.1rem; font-weight: 600; }
+.st-key-presenter-form [data-testid="stButtonGroup"] button p { font-size: 1.1rem; }
 .st-key-presenter-form input, .st-key-presenter-form textarea { font-size: 1.15rem; }
 .st-key-presenter-form button p { font-size: 1.05rem; }
 /* Shortcut hints are key names in English: the buttons' help says them in French. */
@@ -90,6 +91,7 @@ div:has(> .st-key-presenter-name) { flex: 1 1 0 !important; min-width: 12rem; }
   .st-key-presenter-bar p { font-size: 0.95rem; }
   .st-key-presenter-point h1 { font-size: 1.55rem; }
   .st-key-presenter-point p, .st-key-presenter-point li { font-size: 1.05rem; }
+  .st-key-presenter-details p, .st-key-presenter-details li { font-size: 1.1rem; }
 }
 </style>
 """
@@ -407,6 +409,11 @@ def _quick_form(
                 help="Enregistre la mise à jour (ou marque le point comme revu si rien n'a "
                 "changé) puis passe au point suivant. Raccourci : Ctrl + Entrée.",
             )
+            # The reason of a refusal comes right after the field and the button, before
+            # anything else, on the first screen even at 200 % zoom.
+            for name in ("progress", "status"):
+                if name in errors:
+                    st.error(errors[name], icon=":material/error:", width="stretch")
             st.pills(
                 "Statut",
                 [s.value for s in ActionStatus],
@@ -416,9 +423,6 @@ def _quick_form(
                 key=f"{base}-status",
                 wrap=True,
             )
-        for name in ("progress", "status"):
-            if name in errors:
-                st.error(errors[name], icon=":material/error:")
         left, right = st.columns([3, 2], gap="medium")
         with left:
             _details(user, detail, item)
