@@ -368,6 +368,7 @@ def attendee_choices(key: str, suggestions: list[str], chosen: list[str]) -> lis
     picked = st.pills(
         "Choisir parmi les personnes connues",
         suggestions,
+        format_func=md,  # a name is text, never Markdown
         selection_mode="multi",
         default=[s for s in suggestions if s in chosen],
         key=f"{key}-known",
