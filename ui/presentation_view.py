@@ -134,11 +134,10 @@ def show(user: CurrentUser, meeting_id: int, today: date) -> None:
     if item is None:
         st.info("L'ordre du jour est vide : ajoutez des points en mode Préparer.")
         return
-    spent = _time_on_point(meeting_id, item.item_id)
     with st.container(key="presenter-point"):
         heading = f"{md(item.code)} · {md(item.title)}" if item.code else md(item.title)
         st.markdown(f"# {heading}")
-        st.markdown(_facts(item, spent))
+        st.markdown(_facts(item))
     if item.action_id is None:
         _free_point(user, detail, item, index, len(items))
     else:
@@ -154,6 +153,7 @@ def _bar(
     items: list[committee_queries.AgendaRow],
     index: int,
 ) -> None:
+    point = items[index] if items else None
     key = point_key(detail.id)
     with st.container(
         key="presenter-bar", horizontal=True, vertical_alignment="center", gap="small"
@@ -161,7 +161,7 @@ def _bar(
         with st.container(key="presenter-name"):
             st.markdown(f"**{md(detail.name)}** · {md(detail.territory_name)}")
         with st.container(key="presenter-clock", width="content"):
-            _meeting_clock(detail.started_at, detail.planned_minutes)
+            _clock(detail.id, detail.started_at, detail.planned_minutes, point)
         if detail.can_run and detail.started_at is None:
             st.button(
                 "Démarrer",
@@ -226,16 +226,25 @@ def _start(user: CurrentUser, meeting_id: int, version: int) -> None:
 
 
 @st.fragment(run_every=timedelta(seconds=30))
-def _meeting_clock(started_at: datetime | None, planned: int) -> None:
+def _clock(
+    meeting_id: int,
+    started_at: datetime | None,
+    planned: int,
+    point: committee_queries.AgendaRow | None,
+) -> None:
+    """Time on the point and in the meeting, against what was planned; ticks by itself."""
+    said = []
+    if point is not None:
+        spent = _time_on_point(meeting_id, point.item_id)
+        over = " **⚠ dépassé**" if spent > point.planned_minutes else ""
+        said.append(f"point {spent} / {point.planned_minutes} min{over}")
     if started_at is None:
-        st.markdown(f":material/timer: {duration_text(planned)} prévues", width="content")
-        return
-    elapsed = int((datetime.now(started_at.tzinfo) - started_at).total_seconds() // 60)
-    over = " **⚠ dépassement**" if elapsed > planned else ""
-    st.markdown(
-        f":material/timer: séance {duration_text(elapsed)} / {duration_text(planned)}{over}",
-        width="content",
-    )
+        said.append(f"{duration_text(planned)} prévues")
+    else:
+        elapsed = int((datetime.now(started_at.tzinfo) - started_at).total_seconds() // 60)
+        over = " **⚠ dépassement**" if elapsed > planned else ""
+        said.append(f"séance {duration_text(elapsed)} / {duration_text(planned)}{over}")
+    st.markdown(":material/timer: " + " · ".join(said), width="content")
 
 
 def _time_on_point(meeting_id: int, item_id: int) -> int:
@@ -250,7 +259,7 @@ def _time_on_point(meeting_id: int, item_id: int) -> int:
     return int((clock["spent"].get(item_id, 0) + now - clock["since"]) // 60)
 
 
-def _facts(item: committee_queries.AgendaRow, spent: int) -> str:
+def _facts(item: committee_queries.AgendaRow) -> str:
     facts = []
     if item.status is not None:
         facts.append(f"**{status_text(item.status)} · {item.progress} %**")
@@ -265,8 +274,7 @@ def _facts(item: committee_queries.AgendaRow, spent: int) -> str:
         facts.append(f"pilote : {md(item.lead)}")
     if item.presenter:
         facts.append(f"présenté par {md(item.presenter)}")
-    over = " **⚠ dépassé**" if spent > item.planned_minutes else ""
-    facts.append(f":material/timer: {spent} / {item.planned_minutes} min{over}")
+    facts.append(f"{item.planned_minutes} min prévues")
     if item.reviewed:
         facts.append("✓ revu en séance")
     return " · ".join(facts)
