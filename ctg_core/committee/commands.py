@@ -814,9 +814,8 @@ def update_agenda_item(
     seen_version: int | None = None,
 ) -> AgendaItem:
     """Change a point's planned duration or presenter."""
-    change = validated(AgendaItemChange, change)
     item, meeting = _item_of_meeting(session, user, item_id, seen_version, "update")
-    values = change.model_dump(exclude_unset=True)
+    values = validated(AgendaItemChange, change).model_dump(exclude_unset=True)
     if "planned_minutes" in values and values["planned_minutes"] is None:
         raise ValidationFailed({"planned_minutes": "Durée prévue (min) est obligatoire."})
     if values.get("presenter") is None:
@@ -888,7 +887,8 @@ def take_up_parked(
     *,
     seen_version: int | None = None,
 ) -> AgendaItem:
-    """Bring a point parked in an earlier meeting of the convention onto this agenda."""
+    """Bring a point parked in another meeting of the convention onto this agenda. The
+    parked point (even of a closed meeting) only records which meeting took it up."""
     meeting = _meeting_for_edit(session, user, meeting_id)
     _take_agenda(session, user, meeting, seen_version, "take_up")
     parked = _item(session, parked_item_id)
