@@ -177,6 +177,19 @@ def test_a_meeting_date_is_typed_the_french_way_and_checked_by_the_core(officer,
     assert "- Date doit être une date \\(JJ/MM/AAAA\\)\\." in [m.value for m in at.markdown]
 
 
+def test_the_mode_is_kept_in_the_address(officer, meeting):
+    at = page(officer, reunion=meeting.id)
+    assert at.query_params["mode"] == "prepare"
+    at.segmented_control(key=f"comite-mode-{meeting.id}-prepare").set_value("minutes")
+    no_exception(at.run())
+    assert at.query_params["mode"] == "minutes"
+    assert "Compte rendu et suite" in [h.value for h in at.subheader]
+    at.segmented_control(key=f"comite-mode-{meeting.id}-minutes").set_value("present")
+    no_exception(at.run())
+    assert at.query_params["mode"] == "present"
+    assert heading(at) == "PE-01 · Action PE-01"
+
+
 def test_the_facilitator_moves_a_point_down(app_world, officer, meeting):
     at = page(officer, reunion=meeting.id)
     first = committee_queries.agenda(app_world.session, officer, meeting.id, TODAY)[0]
