@@ -241,14 +241,16 @@ def lines_of(session: Session, entries: Iterable[ChangeLog]) -> list[HistoryLine
 
 
 def meeting_labels(session: Session, meeting_ids: Iterable[int]) -> dict[int, str]:
-    """« COPIL du 21/01/2026 » for each meeting id."""
+    """« COPIL n° 3 du 21/01/2026 » for each meeting id."""
     ids = list(meeting_ids)
     if not ids:
         return {}
     rows = session.exec(
-        select(Meeting.id, Meeting.kind, Meeting.held_on).where(Meeting.id.in_(ids))  # type: ignore[union-attr]
+        select(Meeting.id, Meeting.kind, Meeting.held_on, Meeting.number).where(
+            Meeting.id.in_(ids)  # type: ignore[union-attr]
+        )
     ).all()
-    return {ident: meeting_label(kind, held_on) for ident, kind, held_on in rows}
+    return {ident: meeting_label(kind, held_on, number) for ident, kind, held_on, number in rows}
 
 
 def axis_labels(session: Session) -> dict[int, str]:

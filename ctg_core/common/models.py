@@ -76,6 +76,21 @@ class MeetingStatus(LabelledEnum):
     closed = "closed"
 
 
+class DecisionKind(LabelledEnum):
+    """What the committee said: a decision, an information, or an action to carry out
+    (which creates a fiche action in the plan)."""
+
+    decision = "decision"
+    information = "information"
+    action = "action"
+
+
+class Attendance(LabelledEnum):
+    present = "present"
+    excuse = "excuse"
+    absent = "absent"
+
+
 class Role(LabelledEnum):
     admin = "admin"
     caf_manager = "caf_manager"
@@ -108,6 +123,12 @@ _LABELS: dict[enum.Enum, str] = {
     MeetingStatus.planned: "Prévue",
     MeetingStatus.open: "En cours",
     MeetingStatus.closed: "Clôturée",
+    DecisionKind.decision: "Décision",
+    DecisionKind.information: "Information",
+    DecisionKind.action: "Action à mener",
+    Attendance.present: "Présent",
+    Attendance.excuse: "Excusé",
+    Attendance.absent: "Absent",
     Role.admin: "Administrateur",
     Role.caf_manager: "Direction Caf",
     Role.caf_advisor: "Conseiller technique territorial",
@@ -399,11 +420,19 @@ class PostFunding(SQLModel, table=True):
 
 
 class Meeting(SQLModel, table=True):
+    """A COPIL or COTECH. `number` counts the meetings of one kind of a convention (« COPIL
+    n° 3 »): two meetings never share a label. The agenda has its own `agenda_version`, so
+    preparing the agenda and writing the compte rendu never refuse each other."""
+
     __tablename__ = "meetings"
+    __table_args__ = (
+        sa.UniqueConstraint("convention_id", "kind", "number", name="uq_meetings_number"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     convention_id: int = Field(foreign_key="conventions.id", index=True)
     kind: MeetingKind = enum_field(MeetingKind)
+    number: int = 1
     held_on: date
     place: str = Field(default="", max_length=200)
     attendees: list[str] = Field(default_factory=list, sa_type=sa.JSON)
@@ -414,6 +443,12 @@ class Meeting(SQLModel, table=True):
     closed_at: datetime | None = timestamp_field(default=None)
     version: int = 1
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    planned_minutes: int | None = None
+    started_at: datetime | None = timestamp_field(default=None)
+    attendance: dict[str, str] = Field(
+        default_factory=dict, sa_type=sa.JSON, description="attendee name → Attendance value"
+    )
+    agenda_version: int = 1
 
 
 class AgendaItem(SQLModel, table=True):
@@ -429,6 +464,12 @@ class AgendaItem(SQLModel, table=True):
     title: str = Field(default="", max_length=200)
     reason: str = Field(default="", max_length=40)
     reviewed_at: datetime | None = timestamp_field(default=None)
+    planned_minutes: int = 5
+    presenter: str = Field(default="", max_length=200)
+    parked_at: datetime | None = timestamp_field(default=None)
+    carried_to_id: int | None = Field(
+        default=None, foreign_key="meetings.id", description="meeting that took the parked point up"
+    )
 
 
 class Decision(SQLModel, table=True):
@@ -440,6 +481,9 @@ class Decision(SQLModel, table=True):
     text: str = Field(sa_type=sa.Text)
     created_at: datetime = timestamp_field(default_factory=utcnow)
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    kind: DecisionKind = enum_field(DecisionKind, default=DecisionKind.decision)
+    confidential: bool = False
+    created_action_id: int | None = Field(default=None, foreign_key="actions.id")
 
 
 class PlanSnapshot(SQLModel, table=True):

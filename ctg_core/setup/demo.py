@@ -11,8 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from ctg_core.committee.rules import (
+    FREE_POINT_MINUTES,
+    MEETING_MINUTES,
+    agenda_order,
+    agenda_reasons,
+    point_minutes,
+)
 from ctg_core.common import config
 from ctg_core.common.models import (
     Action,
@@ -272,6 +280,7 @@ def generate(
         if phase in {ConventionPhase.pilotage, ConventionPhase.evaluation, ConventionPhase.echue}:
             counts["meetings"] += _meetings(session, rng, convention, users[0], today)
     _scope_demo_users(session, users, chosen)
+    counts["meetings"] += _committees_ahead(session, users, today)
     session.merge(Setting(key="demo_data", value="1"))
     session.merge(Setting(key="demo_reference_date", value=today.isoformat()))
     session.commit()
@@ -619,15 +628,18 @@ def _meetings(
         )
     )
     count = 0
+    numbers: dict[MeetingKind, int] = {}
     for months_ago, kind in (
         (10, MeetingKind.copil),
         (5, MeetingKind.cotech),
         (2, MeetingKind.copil),
     ):
         held_on = today - timedelta(days=30 * months_ago + rng.randint(0, 10))
+        numbers[kind] = numbers.get(kind, 0) + 1
         meeting = Meeting(
             convention_id=convention.id,  # type: ignore[arg-type]
             kind=kind,
+            number=numbers[kind],
             held_on=held_on,
             place=rng.choice(["Salle du conseil", "Siège de l'EPCI", "Centre social"]),
             attendees=[_person(rng) for _ in range(rng.randint(4, 9))],
@@ -690,3 +702,134 @@ def _meetings(
         )
         count += 1
     return count
+
+
+# --- committees ahead: the presenter can be opened at once ----------------------------------
+
+UPCOMING = ((0, MeetingKind.copil), (7, MeetingKind.cotech), (14, MeetingKind.copil))
+
+
+def _committees_ahead(session: Session, users: list[User], today: date) -> int:
+    """For every convention with past committees, the history since the last one (so that
+    « ce qui a changé » has its who and when); for the first three in pilotage — the demo
+    officer's first — an upcoming meeting (today, in 7 days, in 14 days) with its agenda
+    built from the plan, as `create_meeting` would."""
+    session.flush()
+    conventions = list(
+        session.exec(
+            select(Convention)
+            .where(Convention.id.in_(select(Meeting.convention_id)))  # type: ignore[union-attr]
+            .order_by(Convention.id)
+        )
+    )
+    for convention in conventions:
+        _history_since_last_committee(session, convention, users)
+    officer = next(u for u in users if u.role is Role.coop_officer)
+    scope = set(
+        session.exec(select(UserTerritory.territory_id).where(UserTerritory.user_id == officer.id))
+    )
+    running = [c for c in conventions if c.phase is ConventionPhase.pilotage]
+    running.sort(key=lambda c: (c.territory_id not in scope, c.id))
+    for (days, kind), convention in zip(UPCOMING, running, strict=False):
+        _meeting_ahead(session, convention, kind, today + timedelta(days=days), today)
+    return min(len(UPCOMING), len(running))
+
+
+def _last_closed(session: Session, convention: Convention) -> Meeting | None:
+    return session.exec(
+        select(Meeting)
+        .where(Meeting.convention_id == convention.id, Meeting.status == MeetingStatus.closed)
+        .order_by(Meeting.held_on.desc())  # type: ignore[attr-defined]
+    ).first()
+
+
+def _history_since_last_committee(
+    session: Session, convention: Convention, users: list[User]
+) -> None:
+    """One action in four moved since the last committee, by its officer or advisor (an
+    entry in the history); the others stand as that committee froze them."""
+    last = _last_closed(session, convention)
+    if last is None or last.closed_at is None:
+        return
+    author = next(
+        (u for u in users if u.id == convention.advisor_id),
+        next(u for u in users if u.role is Role.caf_advisor),
+    )
+    snapshots = {
+        s.action_id: s
+        for s in session.exec(select(PlanSnapshot).where(PlanSnapshot.meeting_id == last.id))
+    }
+    actions = session.exec(
+        select(Action).where(Action.convention_id == convention.id).order_by(Action.code)
+    ).all()
+    for index, action in enumerate(actions):
+        snapshot = snapshots.get(action.id)  # type: ignore[arg-type]
+        if snapshot is None:
+            continue
+        if index % 4 != 1 or snapshot.progress == action.progress:
+            snapshot.progress = action.progress
+            continue
+        at = datetime.combine(last.held_on + timedelta(days=10 + index % 20), datetime.min.time())
+        session.add(
+            ChangeLog(
+                at=at.replace(hour=10, tzinfo=UTC),
+                user_id=author.id,
+                user_name=author.name,
+                entity="action",
+                entity_id=action.id,  # type: ignore[arg-type]
+                convention_id=convention.id,
+                operation="update",
+                changes={
+                    "progress": [snapshot.progress, action.progress],
+                    "last_comment": ["", "Point d'étape transmis par le pilote (donnée fictive)."],
+                },
+            )
+        )
+
+
+def _meeting_ahead(
+    session: Session, convention: Convention, kind: MeetingKind, held_on: date, today: date
+) -> None:
+    last = _last_closed(session, convention)
+    number = session.exec(
+        select(sa.func.count())
+        .select_from(Meeting)
+        .where(Meeting.convention_id == convention.id, Meeting.kind == kind)
+    ).one()
+    meeting = Meeting(
+        convention_id=convention.id,  # type: ignore[arg-type]
+        kind=kind,
+        number=number + 1,
+        held_on=held_on,
+        place="Salle du conseil",
+        attendees=list(last.attendees) if last else [],
+        status=MeetingStatus.planned,
+        planned_minutes=MEETING_MINUTES[kind],
+    )
+    session.add(meeting)
+    session.flush()
+    reasons = agenda_reasons(session, meeting, today)
+    actions = {
+        a.id: a for a in session.exec(select(Action).where(Action.convention_id == convention.id))
+    }
+    order = agenda_order(actions, reasons)  # type: ignore[arg-type]
+    for position, action_id in enumerate(order):
+        session.add(
+            AgendaItem(
+                meeting_id=meeting.id,  # type: ignore[arg-type]
+                position=position,
+                action_id=action_id,
+                title=actions[action_id].title,
+                reason=",".join(reasons[action_id]),
+                planned_minutes=point_minutes(reasons[action_id]),
+            )
+        )
+    session.add(
+        AgendaItem(
+            meeting_id=meeting.id,  # type: ignore[arg-type]
+            position=len(order),
+            title="Questions diverses",
+            reason="manual",
+            planned_minutes=FREE_POINT_MINUTES,
+        )
+    )
