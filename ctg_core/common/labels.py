@@ -60,6 +60,13 @@ FIELD_LABELS: dict[str, str] = {
     "balance_amount": "Solde",
     "balance_paid_on": "Solde versé le",
     "entitlement": "Droit",
+    "email": "E-mail",
+    "name": "Nom",
+    "role": "Rôle",
+    "territory_ids": "Territoires",
+    "territories": "Territoires",
+    "is_active": "Compte actif",
+    "refused": "Refusé",
 }
 
 
@@ -74,6 +81,10 @@ OPERATION_LABELS: dict[str, str] = {
     "archive": "Archivage",
     "close": "Clôture",
     "conflict": "Modification refusée (conflit)",
+    "deactivate": "Désactivation",
+    "reactivate": "Réactivation",
+    "sign_in": "Connexion",
+    "refused": "Accès refusé",
 }
 
 AGENDA_REASON_LABELS: dict[str, str] = {

@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ctg_core.common.models import Role
+from tests.factories import CARENE
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [
@@ -67,3 +68,51 @@ def test_every_page_opens_for_every_role_without_a_traceback(personas, page):
         at.run()
         assert not at.exception, (page, role, at.exception)
         assert at.title, page
+
+
+# --- where each role lands, what its menu holds, what it is refused ------------------------
+
+
+@pytest.fixture
+def scoped_personas(app_world):
+    """A demo persona per role; the advisor follows the CARENE's CTG (not Nantes's, which
+    comes first by name), the officer and the committee member work on the CARENE."""
+    carene = app_world.territory(CARENE)
+    other_advisor = app_world.user(Role.caf_advisor, name="Autre Conseiller")
+    personas = {
+        role: app_world.user(
+            role,
+            demo=True,
+            territories=[carene] if role in {Role.coop_officer, Role.committee} else (),
+        )
+        for role in Role
+    }
+    app_world.convention(app_world.territory(), advisor=other_advisor, title="CTG de Nantes")
+    app_world.convention(carene, advisor=personas[Role.caf_advisor], title="CTG de la CARENE")
+    return personas
+
+
+def opened_as(user, page: str | None = None) -> AppTest:
+    at = app()
+    at.session_state["persona_id"] = user.id
+    if page:
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize(
+    ("role", "title"),
+    [
+        (Role.admin, "Vue d'ensemble des CTG"),
+        (Role.caf_manager, "Vue d'ensemble des CTG"),
+        (Role.caf_advisor, "CTG de la CARENE"),  # its own convention, not the first by name
+        (Role.coop_officer, "Mes actions"),
+        (Role.committee, "CTG de la CARENE"),
+    ],
+)
+def test_each_role_lands_where_its_work_is(scoped_personas, role, title):
+    at = opened_as(scoped_personas[role])
+
+    assert at.title[0].value == title
