@@ -19,7 +19,6 @@ import streamlit as st
 from ctg_core.common import auth, db
 from ctg_core.common.auth import CurrentUser
 from ctg_core.people import access
-from ui.plain_text import md
 
 REFUSALS_KEY = "recorded_refusals"
 OVERVIEW = "vue_ensemble"
@@ -132,7 +131,7 @@ def refuse_page(user: CurrentUser, page_id: str) -> None:
     spec = SPECS.get(page_id)
     title = spec.title if spec else page_id
     st.title(title)
-    st.warning(md(auth.page_refusal(page_id, user.role)), icon=":material/lock:")
+    st.warning(auth.page_refusal(page_id, user.role), icon=":material/lock:")
     record_once(
         ("page", user.id, page_id),
         lambda session: access.record_refusal(
