@@ -116,11 +116,12 @@ def record_refusal(
     session: Session, *, refused: str, user: CurrentUser | None = None, email: str = ""
 ) -> None:
     """Write a refusal (a sign-in, a page) to the history: who, when, what was refused."""
+    email = email.strip().lower()
     session.add(
         access_entry(
             user_id=user.id if user else None,
             user_name=user.name if user else email,
-            email=user.email if user else email.strip().lower(),
+            email=user.email if user else email,
             operation="refused",
             refused=refused,
         )

@@ -5,8 +5,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ctg_core.common.models import Role
+from ctg_core.common.models import Role, User
+from ctg_core.people import access
 from tests.factories import CARENE
+from ui.plain_text import md
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [
@@ -116,3 +118,48 @@ def test_each_role_lands_where_its_work_is(scoped_personas, role, title):
     at = opened_as(scoped_personas[role])
 
     assert at.title[0].value == title
+
+
+def test_production_without_an_identity_provider_refuses_to_start_in_french(
+    personas, monkeypatch
+):
+    monkeypatch.setenv("CTG_ENV", "production")
+
+    at = app()
+    at.run()
+
+    assert not at.exception
+    assert [e.value for e in at.error] == [md(access.PRODUCTION_WITHOUT_SIGN_IN)]
+    assert not at.info  # no demo banner
+    assert not at.sidebar.selectbox  # no persona to pick
+    assert "current_user" not in at.session_state
+
+
+def test_a_mistyped_environment_refuses_to_start(personas, monkeypatch):
+    monkeypatch.setenv("CTG_ENV", "prod")
+
+    at = app()
+    at.run()
+
+    assert at.error[0].value.startswith(md("CTG_ENV vaut « prod »"))
+    assert "current_user" not in at.session_state
+
+
+def test_a_deactivated_demo_persona_is_refused_until_another_is_chosen(personas, app_world):
+    at = opened_as(personas[Role.committee])
+    row = app_world.session.get(User, personas[Role.committee].id)
+    row.is_active = False
+    app_world.session.add(row)
+    app_world.session.commit()
+
+    at = app()  # the same browser session reopened: its persona is gone
+    at.session_state["persona_id"] = personas[Role.committee].id
+    at.run()
+
+    assert not at.exception
+    assert "a été désactivé" in at.error[0].value
+    assert at.sidebar.selectbox(key="persona_id").value is None
+    assert not any(
+        option.startswith(Role.committee.label)
+        for option in at.sidebar.selectbox(key="persona_id").options
+    )
