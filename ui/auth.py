@@ -41,7 +41,7 @@ def sign_in() -> CurrentUser:
     if refusal:
         st.title("CTG Pilotage")
         st.error(md(refusal), icon=":material/block:")
-        st.stop()
+        _stop()
     user = _oidc_user() if configured else _demo_user()
     st.session_state[USER_KEY] = user
     return user
@@ -57,6 +57,12 @@ def current_user() -> CurrentUser:
     if page_id in navigation.SPECS and not auth.can_open(user.role, page_id):
         navigation.refuse_page(user, page_id)
     return user
+
+
+def _stop() -> None:
+    """Stop at the door: nobody is let in this run, so no menu either."""
+    navigation.no_menu()
+    st.stop()
 
 
 def _calling_page() -> str:
@@ -120,7 +126,7 @@ def _oidc_user() -> CurrentUser:
         st.title("CTG Pilotage")
         st.write("Connectez-vous avec votre compte professionnel pour accéder au tableau de bord.")
         st.button("Se connecter", on_click=st.login, type="primary")
-        st.stop()
+        _stop()
     email = str(st.user.get("email") or "")
     try:
         with db.session() as session:
@@ -147,7 +153,7 @@ def _refuse_sign_in(email: str, refusal: SignInRefused) -> None:
         ),
     )
     st.button("Se déconnecter", on_click=_sign_out)
-    st.stop()
+    _stop()
 
 
 def _sign_out() -> None:
@@ -171,7 +177,7 @@ def _demo_user() -> CurrentUser:
             "Aucun utilisateur n'est configuré. Lancez `make run` (qui charge la démonstration) "
             "ou configurez la connexion OpenID Connect."
         )
-        st.stop()
+        _stop()
     by_id = {p.id: p for p in personas}
     if disabled:  # this browser's persona was deactivated: refused until another is chosen
         st.session_state[PERSONA_KEY] = None
@@ -200,5 +206,5 @@ def _demo_user() -> CurrentUser:
             "un autre dans la barre latérale.",
             icon=":material/block:",
         )
-        st.stop()
+        _stop()
     return by_id[st.session_state[PERSONA_KEY]]

@@ -108,6 +108,24 @@ def menu_for(user: CurrentUser) -> Menu:
     return menu
 
 
+def no_menu() -> None:
+    """Before anyone is let in: no menu — not even Streamlit's list of the pages/ folder,
+    which it shows until some run calls `st.navigation` — while every address of the app
+    still resolves (no English « page not found »). Nothing is run."""
+    pages = [
+        st.Page(
+            spec.file,
+            title=spec.title,
+            url_path="" if page_id == OVERVIEW else spec.url_path,
+            default=page_id == OVERVIEW,
+        )
+        for page_id, spec in SPECS.items()
+    ]
+    overview = SPECS[OVERVIEW]
+    pages.append(st.Page(overview.file, title=overview.title, url_path=overview.url_path))
+    st.navigation(pages, position="hidden")
+
+
 def _forward(landing: st.Page, overview: st.Page | None) -> None:
     """`/` for a role whose work is not the overview: on to its landing page, keeping the
     address's parameters (a shared overview link opens the overview)."""

@@ -120,9 +120,7 @@ def test_each_role_lands_where_its_work_is(scoped_personas, role, title):
     assert at.title[0].value == title
 
 
-def test_production_without_an_identity_provider_refuses_to_start_in_french(
-    personas, monkeypatch
-):
+def test_production_without_an_identity_provider_refuses_to_start_in_french(personas, monkeypatch):
     monkeypatch.setenv("CTG_ENV", "production")
 
     at = app()
