@@ -58,34 +58,6 @@ def new_axis_form() -> None:
     )
 
 
-st.header("Thématiques des plans d'actions")
-st.caption(
-    "Chaque fiche action relève d'une thématique (axe). Les sept thématiques de la CTG "
-    "sont fournies ; vous pouvez en ajouter. Une thématique n'est jamais supprimée."
-)
-with db.session() as session:
-    axes = plan_queries.axes_with_usage(session)
-st.dataframe(
-    axes.assign(archived=axes["archived"].map({True: "Archivée", False: "Active"})),
-    key="axes_table",
-    hide_index=True,
-    column_order=["position", "code", "label", "actions", "archived"],
-    column_config={
-        "position": st.column_config.NumberColumn("Ordre", width="small"),
-        "code": st.column_config.TextColumn("Code", width="small"),
-        "label": st.column_config.TextColumn("Libellé", width="large"),
-        "actions": st.column_config.NumberColumn("Fiches actions"),
-        "archived": st.column_config.TextColumn("État"),
-    },
-)
-creating = form_state("new-axis")
-with st.expander(
-    "Ajouter une thématique",
-    icon=":material/add_circle:",
-    expanded=bool(creating.errors or creating.problem),
-):
-    new_axis_form()
-
 st.header("Utilisateurs")
 st.caption(
     "Chaque personne se connecte avec l'adresse e-mail que transmet le fournisseur "
@@ -133,3 +105,31 @@ if chosen in by_id:
     record = by_id[chosen]
     edit_user_form(user, record, territories)
     access_switch(user, record)
+
+st.header("Thématiques des plans d'actions")
+st.caption(
+    "Chaque fiche action relève d'une thématique (axe). Les sept thématiques de la CTG "
+    "sont fournies ; vous pouvez en ajouter. Une thématique n'est jamais supprimée."
+)
+with db.session() as session:
+    axes = plan_queries.axes_with_usage(session)
+st.dataframe(
+    axes.assign(archived=axes["archived"].map({True: "Archivée", False: "Active"})),
+    key="axes_table",
+    hide_index=True,
+    column_order=["position", "code", "label", "actions", "archived"],
+    column_config={
+        "position": st.column_config.NumberColumn("Ordre", width="small"),
+        "code": st.column_config.TextColumn("Code", width="small"),
+        "label": st.column_config.TextColumn("Libellé", width="large"),
+        "actions": st.column_config.NumberColumn("Fiches actions"),
+        "archived": st.column_config.TextColumn("État"),
+    },
+)
+creating = form_state("new-axis")
+with st.expander(
+    "Ajouter une thématique",
+    icon=":material/add_circle:",
+    expanded=bool(creating.errors or creating.problem),
+):
+    new_axis_form()

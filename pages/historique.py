@@ -9,13 +9,11 @@ sign-ins and refusals); a conseiller the conventions they follow. Deep link:
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
 from ctg_core.common import config, db, formats
-from ctg_core.common.validation import FIRST_DAY, LAST_DAY
+from ctg_core.common.errors import ValidationFailed
 from ctg_core.people import queries as people
 from ctg_core.people.queries import HistoryFilters
 from ui.auth import current_user
@@ -69,23 +67,15 @@ with field_col:
 
 since_col, until_col, convention_col, meeting_col = st.columns([1, 1, 2, 2])
 with since_col:
-    since = st.date_input(
-        "Du",
-        value=None,
-        min_value=FIRST_DAY,
-        max_value=LAST_DAY,
-        format="DD/MM/YYYY",
-        key="history-since",
-    )
+    since_text = st.text_input("Du", key="history-since", placeholder="JJ/MM/AAAA", max_chars=10)
 with until_col:
-    until = st.date_input(
-        "Au",
-        value=None,
-        min_value=FIRST_DAY,
-        max_value=LAST_DAY,
-        format="DD/MM/YYYY",
-        key="history-until",
-    )
+    until_text = st.text_input("Au", key="history-until", placeholder="JJ/MM/AAAA", max_chars=10)
+try:
+    since, until = people.period(since_text, until_text)
+except ValidationFailed as refusal:
+    since = until = None
+    for message in refusal.errors.values():
+        st.error(message, icon=":material/error:")
 with convention_col:
     convention_id = choice(
         "Convention", conventions, key="history-convention", none="Toutes les conventions"
@@ -115,14 +105,11 @@ filters = HistoryFilters(
     user_id=who,  # type: ignore[arg-type]
     entity=entity,  # type: ignore[arg-type]
     field=field,  # type: ignore[arg-type]
-    since=since if isinstance(since, date) else None,
-    until=until if isinstance(until, date) else None,
+    since=since,
+    until=until,
     convention_id=convention_id,  # type: ignore[arg-type]
     meeting_id=meeting_id,  # type: ignore[arg-type]
 )
-if filters.since and filters.until and filters.until < filters.since:
-    st.warning("La fin de la période précède son début : aucune ligne ne peut y figurer.")
-
 # --- the lines -------------------------------------------------------------------------------
 
 with db.session() as session:
@@ -165,10 +152,10 @@ st.dataframe(
                 "Par": item.line.user_name,
                 "Opération": item.line.operation_label,
                 "Objet": item.subject,
-                "Convention": item.convention or "—",
-                "Réunion": item.line.meeting or "—",
+                "Lien": item.link,
                 "Modifications": item.changes,
-                "Lien": item.link or None,
+                "Réunion": item.line.meeting or "—",
+                "Convention": item.convention or "—",
             }
             for item in log.lines
         ]
@@ -177,7 +164,7 @@ st.dataframe(
     hide_index=True,
     column_config={
         "Objet": st.column_config.TextColumn("Objet", width="medium"),
+        "Lien": st.column_config.LinkColumn("Fiche", display_text="Ouvrir", width="small"),
         "Modifications": st.column_config.TextColumn("Modifications", width="large"),
-        "Lien": st.column_config.LinkColumn("Lien", display_text="Ouvrir", width="small"),
     },
 )

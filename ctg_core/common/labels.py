@@ -67,6 +67,8 @@ FIELD_LABELS: dict[str, str] = {
     "territories": "Territoires",
     "is_active": "Compte actif",
     "refused": "Refusé",
+    "since": "Début de la période",
+    "until": "Fin de la période",
 }
 
 

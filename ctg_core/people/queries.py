@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from ctg_core.common.auth import CurrentUser, can_open
 from ctg_core.common.config import PARIS
-from ctg_core.common.errors import require
+from ctg_core.common.errors import ValidationFailed, require
 from ctg_core.common.history import ACCESS, HistoryLine, lines_of
 from ctg_core.common.labels import field_label, meeting_label
 from ctg_core.common.models import (
@@ -28,6 +28,7 @@ from ctg_core.common.models import (
     User,
     UserTerritory,
 )
+from ctg_core.common.validation import Day, Input, validated
 
 # --- the user directory (administration) ---------------------------------------------------
 
@@ -184,6 +185,21 @@ class HistoryLog:
 class Choice:
     id: int
     label: str
+
+
+class Period(Input):
+    """The viewer's period as typed in France (« 01/11/2026 »); empty means open-ended."""
+
+    since: Day | None = None
+    until: Day | None = None
+
+
+def period(since: str, until: str) -> tuple[date | None, date | None]:
+    """The period typed in the viewer's two boxes, or `ValidationFailed` in French."""
+    typed = validated(Period, {"since": since, "until": until})
+    if typed.since and typed.until and typed.until < typed.since:
+        raise ValidationFailed({"until": "La fin de la période précède son début."})
+    return typed.since, typed.until
 
 
 def may_read_history(user: CurrentUser) -> bool:
