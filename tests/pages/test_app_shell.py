@@ -18,6 +18,7 @@ PAGES = [
     "pages/mes_actions.py",
     "pages/indicateurs.py",
     "pages/financement.py",
+    "pages/historique.py",
     "pages/administration.py",
 ]
 
