@@ -162,3 +162,19 @@ def test_a_deactivated_demo_persona_is_refused_until_another_is_chosen(personas,
         option.startswith(Role.committee.label)
         for option in at.sidebar.selectbox(key="persona_id").options
     )
+
+
+@pytest.mark.parametrize(
+    ("role", "title"),
+    [(Role.caf_advisor, "Vue d'ensemble des CTG"), (Role.coop_officer, "Mes actions")],
+)
+def test_a_shared_overview_link_opens_the_overview_for_those_who_may_see_it(
+    scoped_personas, role, title
+):
+    at = app()
+    at.session_state["persona_id"] = scoped_personas[role].id
+    at.query_params["phase"] = "pilotage"
+    at.run()
+
+    assert not at.exception
+    assert at.title[0].value == title
