@@ -33,7 +33,8 @@ show_flash()
 
 with db.session() as session:
     readable = plan_queries.conventions(session, user)
-current, complaint = requested_convention(readable[0].id if readable else None)
+    home = plan_queries.home_convention(session, user, readable)
+current, complaint = requested_convention(home)
 
 header: ConventionHeader | None = None
 if current is not None:
@@ -71,7 +72,14 @@ if complaint:
     )
     st.stop()
 if header is None:
-    st.info("Aucune convention n'est visible avec votre profil.", icon=":material/info:")
+    if readable:
+        st.info(
+            "Aucune convention ne vous est confiée pour l'instant : choisissez-en une dans la "
+            "liste ci-dessus.",
+            icon=":material/info:",
+        )
+    else:
+        st.info("Aucune convention n'est visible avec votre profil.", icon=":material/info:")
     st.stop()
 
 # --- the convention and its progress by axis -------------------------------------------------

@@ -95,6 +95,13 @@ FIELD_LABELS: dict[str, str] = {
     "new_title": "Intitulé de l'action",
     "new_lead": "Pilote de l'action",
     "new_due_on": "Échéance de l'action",
+    "role": "Rôle",
+    "territory_ids": "Territoires",
+    "territories": "Territoires",
+    "is_active": "Compte actif",
+    "refused": "Refusé",
+    "since": "Début de la période",
+    "until": "Fin de la période",
 }
 
 
@@ -114,6 +121,10 @@ OPERATION_LABELS: dict[str, str] = {
     "remove": "Retrait",
     "park": "Report",
     "start": "Ouverture de la séance",
+    "deactivate": "Désactivation",
+    "reactivate": "Réactivation",
+    "sign_in": "Connexion",
+    "refused": "Accès refusé",
 }
 
 AGENDA_REASON_LABELS: dict[str, str] = {
