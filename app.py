@@ -1,10 +1,10 @@
-"""CTG Pilotage — entry point: page config, sign-in, and the explicit list of pages."""
+"""CTG Pilotage — entry point: page config, sign-in, and the pages of the user's role."""
 
 from pathlib import Path
 
 import streamlit as st
 
-from ui import boundary
+from ui import boundary, navigation
 from ui.auth import sign_in
 
 boundary.install()  # every error of every page, fragment and callback is shown in French
@@ -17,40 +17,5 @@ st.set_page_config(
 )
 
 user = sign_in()
-
-PAGES = [
-    st.Page("pages/vue_ensemble.py", title="Vue d'ensemble", icon=":material/map:", default=True),
-    st.Page(
-        "pages/convention.py",
-        title="Convention",
-        icon=":material/description:",
-        url_path="convention",
-    ),
-    st.Page("pages/comite.py", title="Comité", icon=":material/groups:", url_path="comite"),
-    st.Page(
-        "pages/mes_actions.py",
-        title="Mes actions",
-        icon=":material/edit_note:",
-        url_path="mes-actions",
-    ),
-    st.Page(
-        "pages/indicateurs.py",
-        title="Indicateurs",
-        icon=":material/monitoring:",
-        url_path="indicateurs",
-    ),
-    st.Page(
-        "pages/financement.py",
-        title="Financement des postes",
-        icon=":material/euro:",
-        url_path="financement",
-    ),
-    st.Page(
-        "pages/administration.py",
-        title="Administration",
-        icon=":material/settings:",
-        url_path="administration",
-    ),
-]
-
-st.navigation(PAGES).run()
+menu = navigation.menu_for(user)  # the role's pages in the menu; the others hidden, refused
+navigation.run(st.navigation(menu.pages), menu, user)

@@ -1,29 +1,26 @@
-"""Administration — reference tables (the thématiques of the plans d'actions) and the list of
-users, for the Caf's application owner only."""
+"""Administration — the people who use the app (add, change role and territories,
+deactivate, reactivate: never delete) and the reference tables (the thématiques of the plans
+d'actions), for the Caf's application owner only."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ctg_core.common import db
+from ctg_core.common import config, db
 from ctg_core.people import queries as people
 from ctg_core.plan import commands as plan_commands
 from ctg_core.plan import queries as plan_queries
 from ui.auth import current_user
+from ui.convention_header import territory_choices
 from ui.form_feedback import field_error, form_problems, form_state, save, show_flash
 from ui.plain_text import md
+from ui.user_form import access_switch, edit_user_form, new_user_form
 
-user = current_user()
+USER_PICKER = "admin-user"
+
+user = current_user()  # refuses every role but the administrator (common.auth.PAGE_ROLES)
 show_flash()
 st.title("Administration")
-
-if not user.is_admin:
-    st.warning(
-        "Cette page est réservée à l'administrateur de l'application. Pour ajouter une "
-        "thématique ou un utilisateur, adressez-vous à l'administrateur de la Caf.",
-        icon=":material/lock:",
-    )
-    st.stop()
 
 
 def new_axis_form() -> None:
@@ -61,6 +58,54 @@ def new_axis_form() -> None:
     )
 
 
+st.header("Utilisateurs")
+st.caption(
+    "Chaque personne se connecte avec l'adresse e-mail que transmet le fournisseur "
+    "d'identité ; son rôle et ses territoires décident de ce qu'elle voit et modifie. Un "
+    "compte n'est jamais supprimé : il est désactivé, et l'historique garde son nom."
+)
+with db.session() as session:
+    records = people.users(session, user)
+by_id = {r.id: r for r in records}
+st.dataframe(
+    [
+        {
+            "Nom": r.name,
+            "E-mail": r.email,
+            "Rôle": r.role.label,
+            "Territoires": ", ".join(r.territories) or "—",
+            "État": "Actif" if r.is_active else "Désactivé",
+            "Profil": "Démonstration" if r.is_demo else "",
+        }
+        for r in records
+    ],
+    key="users_table",
+    hide_index=True,
+    column_config={"Territoires": st.column_config.TextColumn("Territoires", width="large")},
+)
+territories = territory_choices(config.database_url())
+adding = form_state("new-user")
+with st.expander(
+    "Ajouter un utilisateur",
+    icon=":material/person_add:",
+    expanded=bool(adding.errors or adding.problem),
+):
+    new_user_form(user, territories)
+
+st.subheader("Modifier un utilisateur")
+chosen = st.selectbox(
+    "Utilisateur",
+    list(by_id),
+    index=None,
+    format_func=lambda ident: by_id[ident].label,
+    key=USER_PICKER,
+    placeholder=f"Choisissez parmi {len(by_id)} utilisateur(s)",
+)
+if chosen in by_id:
+    record = by_id[chosen]
+    edit_user_form(user, record, territories)
+    access_switch(user, record)
+
 st.header("Thématiques des plans d'actions")
 st.caption(
     "Chaque fiche action relève d'une thématique (axe). Les sept thématiques de la CTG "
@@ -88,24 +133,3 @@ with st.expander(
     expanded=bool(creating.errors or creating.problem),
 ):
     new_axis_form()
-
-st.header("Utilisateurs")
-st.caption("Lecture seule. Les comptes sont reconnus par leur adresse e-mail lors de la connexion.")
-with db.session() as session:
-    users = people.user_directory(session, user)
-st.dataframe(
-    users.assign(
-        active=users["active"].map({True: "Oui", False: "Non"}),
-        demo=users["demo"].map({True: "Démonstration", False: ""}),
-    ),
-    key="users_table",
-    hide_index=True,
-    column_config={
-        "name": st.column_config.TextColumn("Nom"),
-        "email": st.column_config.TextColumn("E-mail"),
-        "role": st.column_config.TextColumn("Rôle"),
-        "territories": st.column_config.TextColumn("Territoires", width="large"),
-        "active": st.column_config.TextColumn("Actif", width="small"),
-        "demo": st.column_config.TextColumn("Profil", width="small"),
-    },
-)

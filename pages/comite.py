@@ -1,19 +1,23 @@
 """Comité — préparer, animer sur écran partagé et clôturer un COPIL ou un COTECH.
 
-Deep links: `?convention=12&reunion=34`.
+Deep links: `?reunion=34&mode=present` opens the presenter on meeting 34 — a meeting is
+always named by its number, never by its label — and `mode` is `prepare`, `present` or
+`minutes`; `?convention=12` lists the meetings of a convention.
 """
 
 import streamlit as st
 
 from ctg_core.committee import commands as committee
 from ctg_core.committee import queries as committee_queries
-from ctg_core.common import config, db, settings
+from ctg_core.committee.rules import MEETING_MINUTES
+from ctg_core.common import config, db, formats, settings
 from ctg_core.common.errors import CtgError
 from ctg_core.common.models import ConventionPhase, MeetingKind, MeetingStatus
 from ctg_core.plan import queries as plan_queries
 from ui import agenda_view, minutes_view, presentation_view
+from ui.agenda_view import attendee_choices, duration_text
 from ui.auth import current_user
-from ui.convention_picker import pick_convention, readable_refs
+from ui.convention_picker import readable_refs
 from ui.feedback import show_error
 from ui.form_feedback import flash, show_flash
 from ui.plain_text import md
@@ -27,27 +31,51 @@ MODES = {
 
 user = current_user()
 today = config.today()
-show_flash()
 
+# --- the meeting asked for by the link: the presenter takes the whole screen ----------------
+
+meeting_id = requested_id("reunion")
+meeting_convention = None
+if meeting_id is not None:
+    try:
+        with db.session() as session:
+            meeting_convention = committee_queries.meeting_convention(session, user, meeting_id)
+    except CtgError as error:
+        show_error(error)
+        meeting_id = None
+if meeting_id is not None and st.query_params.get("mode") == "present":
+    presentation_view.full_screen()
+    presentation_view.show(user, meeting_id, today)
+    st.stop()
+
+show_flash()
 conventions = readable_refs(user)
 if not conventions:
     st.title("Comité")
     st.info("Aucune convention n'est visible avec votre profil.", icon=":material/info:")
     st.stop()
 
+# --- choosing a convention and a meeting (by id) --------------------------------------------
 
+by_convention = {c.id: c for c in conventions}
 running = [c.id for c in conventions if c.phase is ConventionPhase.pilotage]
+wanted = meeting_convention or requested_id("convention")
+start = wanted if wanted in by_convention else (running[0] if running else conventions[0].id)
 
 top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
-with top_left:
-    st.title("Comité")
-convention_column, pick_meeting = st.columns(2)
-convention_id = pick_convention(
-    conventions,
-    lambda c: f"{c.territory_name} — {c.title}",
-    fallback=running[0] if running else conventions[0].id,
-    where=convention_column,
+top_left.title("Comité")
+convention_column, meeting_column = st.columns(2)
+labels = {c.id: f"{c.territory_name} — {c.title}" for c in conventions}  # kept by the widget
+convention_id = convention_column.selectbox(
+    "Convention",
+    list(labels),
+    index=list(labels).index(start),
+    format_func=labels.__getitem__,
+    filter_mode=None,
 )
+st.query_params["convention"] = str(convention_id)
+if convention_id != meeting_convention:
+    meeting_id = None  # another convention was picked: its own meetings
 
 with db.session() as session:
     header = plan_queries.convention_header(session, user, convention_id)
@@ -55,11 +83,9 @@ with db.session() as session:
     suggestions = committee_queries.attendee_suggestions(session, user, convention_id)
     fictitious = settings.holds_demo_data(session)
 
-# --- creating a meeting -------------------------------------------------------------------
-
 
 def _create_form() -> None:
-    with st.form("new-meeting", border=False):
+    with st.form("new-meeting", border=False, enter_to_submit=False):
         kind = st.radio(
             "Type de comité",
             list(MeetingKind),
@@ -67,15 +93,17 @@ def _create_form() -> None:
             horizontal=True,
             help="COPIL : élus, direction Caf, partenaires (décisions). COTECH : techniciens.",
         )
-        held_on = st.date_input("Date", value=today, format="DD/MM/YYYY")
-        place = st.text_input("Lieu", max_chars=200)
-        chosen = st.multiselect(
-            "Participants",
-            suggestions,
-            accept_new_options=True,
-            placeholder="Choisissez dans la liste ou tapez un nom",
+        held_on, length = st.columns(2)
+        day = held_on.text_input(
+            "Date", value=formats.day(today), placeholder="JJ/MM/AAAA", max_chars=10
         )
-        others = st.text_area("Autres participants (un par ligne)", height=80)
+        planned = length.text_input(
+            "Durée prévue (min)",
+            max_chars=4,
+            placeholder=" / ".join(f"{k.label} {m}" for k, m in MEETING_MINUTES.items()),
+        )
+        place = st.text_input("Lieu", max_chars=200)
+        attendees = attendee_choices("new-meeting", suggestions, [])
         submitted = st.form_submit_button(
             "Créer la réunion et son ordre du jour", type="primary", icon=":material/add:"
         )
@@ -83,9 +111,10 @@ def _create_form() -> None:
         return
     data = {
         "kind": kind,
-        "held_on": held_on,
+        "held_on": day,
         "place": place,
-        "attendees": [*chosen, *others.splitlines()],
+        "attendees": attendees,
+        "planned_minutes": planned or None,
     }
     try:
         with db.session(write=True) as session:
@@ -93,9 +122,12 @@ def _create_form() -> None:
     except CtgError as error:
         show_error(error)
         return
-    flash(f"{meeting.kind.label} créé, ordre du jour préparé à partir du plan d'actions.")
-    st.query_params["reunion"] = str(meeting.id)
-    st.session_state.pop("comite-mode", None)
+    flash(
+        f"{meeting.kind.label} n° {meeting.number} créé, ordre du jour préparé à partir du "
+        "plan d'actions."
+    )
+    st.query_params["reunion"] = str(meeting.id)  # creating a meeting opens it
+    st.query_params["mode"] = "prepare"
     st.rerun()
 
 
@@ -121,45 +153,64 @@ if not rows:
     )
     st.stop()
 
-# --- choosing a meeting ----------------------------------------------------------------------
-
-meeting_ids = [m.id for m in rows]
-labels = {m.id: m.label for m in rows}
-meeting_id = requested_id("reunion")
-if meeting_id not in labels:
+by_meeting = {m.id: m for m in rows}
+if meeting_id not in by_meeting:
     live = [m.id for m in rows if m.status is not MeetingStatus.closed]
-    meeting_id = live[0] if live else meeting_ids[0]
-meeting_id = pick_meeting.selectbox(
-    "Réunion", meeting_ids, index=meeting_ids.index(meeting_id), format_func=labels.get
+    meeting_id = live[-1] if live else rows[0].id  # the next one to hold, else the last held
+chosen = meeting_column.selectbox(
+    "Réunion",
+    list(by_meeting),
+    index=list(by_meeting).index(meeting_id),
+    format_func=lambda m: by_meeting[m].label,
+    filter_mode=None,
 )
+if chosen != meeting_id:
+    st.query_params.pop("mode", None)
+meeting_id = chosen
 st.query_params["reunion"] = str(meeting_id)
 
 with db.session() as session:
     detail = committee_queries.meeting_detail(session, user, meeting_id)
 
-default_mode = "minutes" if detail.status is MeetingStatus.closed else "prepare"
-if st.session_state.get("comite-mode-for") != meeting_id:
-    st.session_state["comite-mode"] = default_mode
-    st.session_state["comite-mode-for"] = meeting_id
-mode = st.segmented_control(
-    "Mode", list(MODES), format_func=MODES.get, key="comite-mode", required=True
+# --- the mode, kept in the address ------------------------------------------------------------
+
+default_mode = "minutes" if detail.closed else "prepare"
+asked = st.query_params.get("mode", "")
+mode = asked if asked in MODES else default_mode
+st.query_params["mode"] = mode
+
+
+def _switch_mode(key: str) -> None:
+    st.query_params["mode"] = st.session_state[key]
+
+
+mode_key = f"comite-mode-{meeting_id}-{mode}"
+st.segmented_control(
+    "Mode",
+    list(MODES),
+    default=mode,
+    format_func=MODES.get,
+    key=mode_key,
+    required=True,
+    on_change=_switch_mode,
+    args=(mode_key,),
 )
 
 facts = [f"**{detail.status.label}**"]
 if detail.place:
     facts.append(md(detail.place))
 facts.append(f"{len(detail.attendees)} participant(s)")
+facts.append(f"durée prévue {duration_text(detail.planned_minutes)}")
 if detail.previous_label:
     facts.append(f"comité précédent : {md(detail.previous_label)}")
-if mode != "present":
-    st.header(detail.title, divider="gray")
-    st.markdown(" · ".join(facts))
-if not detail.can_run and detail.status is not MeetingStatus.closed:
+st.header(detail.title, divider="gray")
+st.markdown(" · ".join(facts))
+if detail.closed:
+    st.caption("Réunion clôturée : consultation seule.")
+elif not detail.can_run:
     st.caption("Consultation seule : l'animation est réservée aux pilotes de la convention.")
 
 if mode == "prepare":
     agenda_view.show(user, detail, today)
-elif mode == "present":
-    presentation_view.show(user, meeting_id, today)
 else:
     minutes_view.show(user, detail, today, fictitious=fictitious)

@@ -32,7 +32,9 @@ show_flash()
 # --- which convention ----------------------------------------------------------------------
 
 readable = readable_refs(user)
-current, complaint = requested_convention(readable[0].id if readable else None)
+with db.session() as session:
+    home = plan_queries.home_convention(session, user, readable)
+current, complaint = requested_convention(home)
 
 header: ConventionHeader | None = None
 if current is not None:
@@ -70,7 +72,14 @@ if complaint:
     )
     st.stop()
 if header is None:
-    st.info("Aucune convention n'est visible avec votre profil.", icon=":material/info:")
+    if readable:
+        st.info(
+            "Aucune convention ne vous est confiée pour l'instant : choisissez-en une dans la "
+            "liste ci-dessus.",
+            icon=":material/info:",
+        )
+    else:
+        st.info("Aucune convention n'est visible avec votre profil.", icon=":material/info:")
     st.stop()
 
 # --- the convention and its progress by axis -------------------------------------------------

@@ -1,20 +1,160 @@
-"""Financement des postes de chargé de coopération : droit, renouvellement, acompte, solde."""
+"""Financement des postes de chargé de coopération — alerts, the year's lines and the cycle
+of each (droit, renouvellement, acompte, justification, solde), posts and holders, the
+Caf-wide view over the years, and the yearly rules."""
+
+from __future__ import annotations
+
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 from ctg_core.common import config, db, formats
-from ctg_core.common.errors import CtgError
-from ctg_core.common.models import RenewalStatus
-from ctg_core.common.validation import validated
+from ctg_core.common.auth import CurrentUser
 from ctg_core.exchange import exports
-from ctg_core.funding import commands as funding
+from ctg_core.funding import charts as funding_charts
 from ctg_core.funding import queries as funding_queries
+from ctg_core.funding.queries import FundingAlert, FundingLine
 from ui.auth import current_user
 from ui.downloads import download_buttons
-from ui.feedback import show_error
-from ui.form_feedback import flash, show_flash
-from ui.plain_text import md
+from ui.form_feedback import show_flash
+from ui.funding_cycle import cycle_panel
+from ui.funding_posts import posts_section
+from ui.funding_rules import rules_section
+
+
+def show_alerts(alerts: list[FundingAlert]) -> None:
+    """Renewals overdue or due within 60 days, acomptes blocked, soldes awaiting
+    justification: one row per line and alert, the alert in words."""
+    if not alerts:
+        st.success(
+            "Aucune alerte : renouvellements, acomptes et soldes à jour.", icon=":material/check:"
+        )
+        return
+    counts = {kind: sum(a.kind is kind for a in alerts) for kind in funding_queries.AlertKind}
+    st.markdown(
+        "**Alertes** — "
+        + " · ".join(f"{kind.label} : {formats.number(n)}" for kind, n in counts.items() if n)
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Alerte": [f"⚠ {a.kind.label}" for a in alerts],
+                "Territoire": [a.line.territory for a in alerts],
+                "Année": [str(a.line.year) for a in alerts],
+                "Détail": [a.detail for a in alerts],
+            }
+        ),
+        hide_index=True,
+        key="funding_alerts",
+        height=min(38 + 35 * len(alerts), 260),
+    )
+
+
+def show_year(year_lines: list[FundingLine], year: int) -> None:
+    """The year's totals, then its lines (amounts in euros, the French way)."""
+    total = funding_queries.totals(year_lines)
+    cols = st.columns(4)
+    cols[0].metric(f"Droits {year}", formats.euros(total.entitlements))
+    cols[1].metric("Acomptes versés", formats.euros(total.advances_paid))
+    cols[2].metric("Soldes à verser", formats.euros(total.balances_due))
+    cols[3].metric(
+        "Sommes à récupérer",
+        formats.euros(total.to_recover),
+        help="Soldes négatifs : l'acompte versé dépasse le droit définitif.",
+    )
+    frame = pd.DataFrame(
+        {
+            "Territoire": [line.territory for line in year_lines],
+            "Titulaire(s)": [line.holders for line in year_lines],
+            "ETP": [float(line.fte) for line in year_lines],
+            "Mois": [line.months for line in year_lines],
+            "Droit": [float(line.entitlement) for line in year_lines],
+            "Étape": [line.stage.label for line in year_lines],
+            "À signer avant": [formats.day(line.renewal_due_on) for line in year_lines],
+            "Acompte": [
+                float(line.advance_amount) if line.advance_paid_on else None for line in year_lines
+            ],
+            "Solde": [line.balance_text for line in year_lines],
+            "Ce qui manque": [" ; ".join(line.missing) for line in year_lines],
+        }
+    )
+    st.dataframe(
+        frame.style.format(
+            {
+                "ETP": lambda v: formats.number(v, 2),
+                "Droit": formats.euros,
+                "Acompte": formats.euros,
+            },
+            na_rep="—",
+        ),
+        hide_index=True,
+        key="funding_lines",
+        column_config={
+            "Territoire": st.column_config.TextColumn(width=220),
+            "Ce qui manque": st.column_config.TextColumn(width="large"),
+        },
+    )
+    download_buttons(
+        exports.funding_table(year_lines), f"financement-postes-{year}", label="Lignes"
+    )
+
+
+def year_tab(every_line: list[FundingLine], user: CurrentUser, today: date) -> None:
+    years = sorted({line.year for line in every_line} | {today.year}, reverse=True)
+    year = st.selectbox("Année", years, index=years.index(today.year), key="funding_year")
+    year_lines = [line for line in every_line if line.year == year]
+    if not year_lines:
+        st.info(f"Aucun poste financé en {year} sur vos territoires.", icon=":material/info:")
+        return
+    show_year(year_lines, year)
+    by_id = {line.id: line for line in year_lines}
+    line_id = st.selectbox(
+        "Poste à suivre",
+        list(by_id),
+        format_func=lambda i: by_id[i].territory,
+        key=f"funding_line_{year}",
+    )
+    with st.container(border=True):
+        cycle_panel(by_id[line_id], user, today)
+
+
+def caf_view_tab(every_line: list[FundingLine], today: date) -> None:
+    """Per year, droits, acomptes paid, soldes due or to recover, by EPCI and in total."""
+    view = funding_queries.caf_view(every_line)
+    if view.empty:
+        st.info("Aucun financement enregistré.", icon=":material/info:")
+        return
+    st.altair_chart(funding_charts.yearly_chart(view), width="stretch")
+    years = sorted(view["year"].unique().tolist(), reverse=True)
+    year = st.selectbox(
+        "Année du détail",
+        years,
+        index=years.index(today.year) if today.year in years else 0,
+        key="funding_caf_year",
+    )
+    detail = view[view["year"] == year].drop(columns="year")
+    money = ["entitlements", "advances_paid", "balances_settled", "balances_due", "to_recover"]
+    st.dataframe(
+        detail.rename(columns=CAF_HEADERS).style.format(
+            {CAF_HEADERS[c]: formats.euros for c in money}
+        ),
+        hide_index=True,
+        key="funding_caf_view",
+    )
+    download_buttons(exports.caf_view_table(view), "financement-postes-vue-caf", label="Vue Caf")
+
+
+CAF_HEADERS = {
+    "epci": "EPCI",
+    "lines": "Postes",
+    "entitlements": "Droits",
+    "advances_paid": "Acomptes versés",
+    "balances_settled": "Soldes réglés (net)",
+    "balances_due": "Soldes à verser",
+    "to_recover": "Sommes à récupérer",
+}
+
 
 user = current_user()
 today = config.today()
@@ -23,182 +163,27 @@ show_flash()
 st.title("Financement des postes de chargé de coopération")
 st.caption(
     "La Caf cofinance le poste de chargé de coopération de chaque territoire. Chaque année, le "
-    "territoire renouvelle la convention du poste ; l'acompte n'est versé qu'après signature."
+    "territoire renouvelle la convention du poste ; l'acompte est versé après signature, le "
+    f"solde après justification des dépenses. Situation au {formats.day(today)}."
 )
 
 with db.session() as session:
-    years = funding_queries.funding_years(session)
-if not years:
-    st.info("Aucun financement de poste n'est encore enregistré.", icon=":material/info:")
-    st.stop()
+    every_line = funding_queries.lines(session, user, today)
+    posts = funding_queries.posts(session, user)
+    rules = funding_queries.funding_rules(session)
 
-year = st.selectbox("Année", years, index=years.index(today.year) if today.year in years else 0)
-with db.session() as session:
-    lines = funding_queries.funding_lines(session, user, year, today)
+show_alerts(funding_queries.alerts_in(every_line))
 
-if lines.empty:
-    st.info("Aucun poste financé cette année sur vos territoires.", icon=":material/info:")
-    st.stop()
-
-pending = lines[lines["renewal_status"] != RenewalStatus.signee.value]
-blocked = lines[lines["advance_blocked"]]
-cols = st.columns(4)
-cols[0].metric("Droits de l'année", formats.euros(lines["entitlement"].sum()))
-cols[1].metric("Acomptes versés", formats.euros(lines["advance_amount"].fillna(0).sum()))
-cols[2].metric("Renouvellements en attente", formats.number(len(pending)))
-cols[3].metric(
-    "Acomptes bloqués",
-    formats.number(len(blocked)),
-    help="Renouvellement non signé à la date prévue.",
-)
-
-if not blocked.empty:
-    names = ", ".join(md(name) for name in blocked["territory"])
-    st.warning(f"Renouvellement en retard, acompte bloqué : {names}.", icon=":material/warning:")
-
-table = lines.assign(
-    alerte=lines["advance_blocked"].map({True: "⚠ Acompte bloqué", False: ""}),
-)
-st.dataframe(
-    table,
-    hide_index=True,
-    placeholder="—",
-    column_order=[
-        "territory",
-        "officer",
-        "fte",
-        "eligible_cost",
-        "entitlement",
-        "renewal_label",
-        "renewal_due_on",
-        "renewal_signed_on",
-        "advance_amount",
-        "advance_paid_on",
-        "balance_amount",
-        "alerte",
-    ],
-    column_config={
-        "territory": st.column_config.TextColumn("Territoire"),
-        "officer": st.column_config.TextColumn("Chargé de coopération"),
-        "fte": st.column_config.NumberColumn("ETP", format="localized"),
-        "eligible_cost": st.column_config.NumberColumn("Coût éligible", format="euro"),
-        "entitlement": st.column_config.NumberColumn("Droit", format="euro"),
-        "renewal_label": st.column_config.TextColumn("Renouvellement"),
-        "renewal_due_on": st.column_config.DateColumn("À signer avant", format="DD/MM/YYYY"),
-        "renewal_signed_on": st.column_config.DateColumn("Signé le", format="DD/MM/YYYY"),
-        "advance_amount": st.column_config.NumberColumn("Acompte", format="euro"),
-        "advance_paid_on": st.column_config.DateColumn("Versé le", format="DD/MM/YYYY"),
-        "balance_amount": st.column_config.NumberColumn("Solde", format="euro"),
-        "alerte": st.column_config.TextColumn("Alerte"),
-    },
-)
-download_buttons(exports.funding_table(lines), f"financement-postes-{year}", label="Tableau")
-
-if not user.decides_funding:
-    st.caption("Les décisions de financement sont réservées à la direction de la Caf.")
-    st.stop()
-
-st.subheader("Enregistrer une étape")
-by_id = {int(r.id): r for r in lines.itertuples()}
-line_id = st.selectbox("Poste", list(by_id), format_func=lambda i: by_id[i].territory)
-line = by_id[line_id]
-st.write(
-    f"Renouvellement : **{line.renewal_label}** · Droit : **{formats.euros(line.entitlement)}**"
-)
-
-renew, pay = st.columns(2)
-with renew.form("renewal"):
-    next_steps = funding.RENEWAL_ORDER[
-        funding.RENEWAL_ORDER.index(RenewalStatus(line.renewal_status)) + 1 :
-    ]
-    step = st.selectbox(
-        "Étape",
-        next_steps[:1],
-        format_func=lambda s: s.label,
-        placeholder="Renouvellement déjà signé",
-    )
-    on = st.date_input("Date", value=today, format="DD/MM/YYYY")
-    if st.form_submit_button("Enregistrer l'étape", disabled=not next_steps):
-        try:
-            with db.session(write=True) as session:
-                funding.record_renewal(
-                    session, user, line_id, int(line.version), {"status": step, "on": on}
-                )
-            flash("Renouvellement enregistré.")
-            st.rerun()
-        except CtgError as error:
-            show_error(error)
-
-
-@st.dialog("Confirmer le versement de l'acompte")
-def confirm_advance(payment: funding.AdvancePayment) -> None:
-    st.write(
-        f"Verser **{formats.euros(payment.amount)}** à **{md(line.territory)}** "
-        f"le {formats.day(payment.paid_on)} ? Cette opération est inscrite à l'historique."
-    )
-    if st.button("Confirmer le versement", type="primary"):
-        try:
-            with db.session(write=True) as session:
-                funding.pay_advance(
-                    session,
-                    user,
-                    line_id,
-                    int(line.version),
-                    payment,
-                )
-            flash("Acompte enregistré.")
-            st.rerun()
-        except CtgError as error:
-            show_error(error)
-
-
-if line.advance_paid_on is not None and not pd.isna(line.advance_paid_on):
-    pay.success(
-        f"Acompte de {formats.euros(line.advance_amount)} versé le "
-        f"{formats.day(line.advance_paid_on)}.",
-        icon=":material/check:",
-    )
-elif line.renewal_status != RenewalStatus.signee.value:
-    pay.info(
-        "L'acompte sera possible une fois le renouvellement annuel signé.",
-        icon=":material/lock:",
-    )
-else:
-    with pay.form("advance"):
-        amount = st.text_input(
-            "Montant de l'acompte (€)",
-            value=formats.number(float(line.entitlement) * 0.7, 2),
-            help="Proposé : 70 % du droit de l'année. Virgule décimale : 12 250,50.",
-        )
-        paid_on = st.date_input("Versé le", value=today, format="DD/MM/YYYY")
-        if st.form_submit_button("Verser l'acompte…"):
-            try:  # read the amount before asking for confirmation of a wrong one
-                confirm_advance(
-                    validated(funding.AdvancePayment, {"amount": amount, "paid_on": paid_on})
-                )
-            except CtgError as error:
-                show_error(error)
-
-with st.expander("Coût déclaré et droit de l'année", icon=":material/calculate:"):
-    st.caption(
-        "Le droit est calculé avec la règle de l'année : taux de la Caf appliqué au coût "
-        "éligible, dans la limite du plafond par ETP."
-    )
-    with st.form("declaration"):
-        cols = st.columns(2)
-        fte = cols[0].text_input("ETP", value=formats.number(line.fte, 2))
-        cost = cols[1].text_input("Coût éligible (€)", value=formats.number(line.eligible_cost, 2))
-        if st.form_submit_button("Recalculer le droit"):
-            try:
-                with db.session(write=True) as session:
-                    saved = funding.declare_funding(
-                        session,
-                        user,
-                        line_id,
-                        int(line.version),
-                        {"fte": fte, "eligible_cost": cost},
-                    )
-                flash(f"Droit recalculé : {formats.euros(saved.entitlement)}.")
-                st.rerun()
-            except CtgError as error:
-                show_error(error)
+tab_names = ["Suivi de l'année", "Postes et titulaires", "Règles de financement"]
+if user.reads_everything:
+    tab_names.insert(1, "Vue Caf")
+tabs = dict(zip(tab_names, st.tabs(tab_names), strict=True))
+with tabs["Suivi de l'année"]:
+    year_tab(every_line, user, today)
+if "Vue Caf" in tabs:
+    with tabs["Vue Caf"]:
+        caf_view_tab(every_line, today)
+with tabs["Postes et titulaires"]:
+    posts_section(posts, user, today)
+with tabs["Règles de financement"]:
+    rules_section(rules, user, today)

@@ -140,6 +140,18 @@ def show_kpis(kpis: OverviewKpis, today: date) -> None:
         )
 
 
+def show_funding_alerts(count: int) -> None:
+    """How many funding lines need action, as a link to the Financement page."""
+    if count:
+        st.page_link(
+            "pages/financement.py",
+            label=f"Financement des postes : {formats.number(count)} ligne"
+            f"{'s' if count > 1 else ''} en alerte (renouvellements, acomptes bloqués, "
+            "soldes à justifier)",
+            icon=":material/warning:",
+        )
+
+
 def show_panel(row: TerritoryRow | None) -> None:
     """Summary of the selected territory's convention, with the way through to it."""
     with st.container(border=True):
@@ -269,6 +281,9 @@ filters = current_filters(axes, choices)
 with db.session() as session:
     rows = overview.territory_rows(session, user, today, filters, departement)
     population = overview.departement_population(session, departement)
+    funding_alerts = overview.funding_alert_count(
+        session, user, today, [r.territory_id for r in rows]
+    )
 
 st.title("Vue d'ensemble des CTG")
 st.caption(
@@ -291,4 +306,5 @@ else:
         map_and_panel(rows, shapes, config.map_tiles())
 with kpi_area:
     show_kpis(overview.overview_kpis(rows, today, population), today)
+    show_funding_alerts(funding_alerts)
 sidebar_filters(axes, choices, filters)

@@ -166,10 +166,8 @@ def bench_pages(officer, meeting_id: int, convention_id: int, bare_script: Path,
     comite = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     comite.session_state["persona_id"] = officer.id
     comite.switch_page("pages/comite.py")
-    comite.query_params["convention"] = str(convention_id)
     comite.query_params["reunion"] = str(meeting_id)
-    check(comite.run())
-    comite.segmented_control(key="comite-mode").set_value("present")
+    comite.query_params["mode"] = "present"  # the presenter, opened by its address
     check(comite.run())
     counter = iter(range(10**9))
 

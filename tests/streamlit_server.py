@@ -89,9 +89,13 @@ def running_app(
     script: Path = ROOT / "app.py",
     env: dict[str, str] | None = None,
     log_path: Path | None = None,
+    *,
+    port: int | None = None,
+    args: list[str] | None = None,
 ) -> Iterator[Server]:
-    """`streamlit run <script>` on a free port of 127.0.0.1 until the block ends."""
-    port = free_port()
+    """`streamlit run <script>` on a free port of 127.0.0.1 (or `port`) until the block
+    ends; `args` are more options of `streamlit run` (e.g. `--secrets.files <file>`)."""
+    port = port or free_port()
     environment = {
         **os.environ,
         "CTG_DATABASE_URL": database_url,
@@ -114,6 +118,7 @@ def running_app(
         "false",
         "--server.fileWatcherType",
         "none",
+        *(args or []),
     ]
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(

@@ -13,7 +13,8 @@ REASON_SYMBOLS = {
     "vigilance": "⚑",
     "due_soon": "◷",
     "changed": "✎",
-    "manual": "＋",
+    "manual": "+",
+    "parked": "↻",
 }
 
 

@@ -95,12 +95,18 @@ def show_convention_admin(header: ConventionHeader, user: CurrentUser) -> None:
         with db.session() as session:
             lines = plan_queries.convention_history(session, user, header.id)
         show_history(lines, key="convention_history")
+        if len(lines) >= plan_queries.CONVENTION_HISTORY_LINES:
+            st.caption(
+                f"Les {len(lines)} dernières modifications. L'historique complet, filtrable et "
+                "exportable, est dans la page Historique."
+            )
 
 
 def show_history(lines: list[history.HistoryLine], *, key: str) -> None:
     if not lines:
         st.caption("Aucune modification enregistrée.")
         return
+    with_subject = any(line.subject for line in lines)
     st.dataframe(
         pd.DataFrame(
             [
@@ -108,6 +114,7 @@ def show_history(lines: list[history.HistoryLine], *, key: str) -> None:
                     "Date": formats.moment(line.at),
                     "Par": line.user_name,
                     "Opération": line.operation_label,
+                    **({"Objet": line.subject} if with_subject else {}),
                     "Réunion": line.meeting or "—",
                     "Modifications": line.summary,
                 }

@@ -1,12 +1,15 @@
 """The compte rendu of a committee: one model built from queries, three renderings
-(Markdown, DOCX through python-docx, PDF through fpdf2).
+(Markdown, DOCX through python-docx, PDF through fpdf2). Options choose what it includes
+(participants, evolutions since the last committee, confidential decisions); DOCX and PDF
+carry the app and the meeting as document metadata.
 
-User text is data in every format: Markdown special characters are escaped, characters
-that XML (DOCX) cannot hold are dropped, and the PDF writes plain text cells (never its
-markdown mode). The PDF needs a Unicode TrueType font: DejaVu Sans, which `make setup` fetches into
-``static/fonts/dejavu`` (npm ``dejavu-fonts-ttf``), else the system's copy (Debian package
-``fonts-dejavu-core``) or the directory in ``CTG_PDF_FONT_DIR``; without it
-the PDF falls back to a core font and replaces what Latin-1 cannot print.
+User text is data in every format: what Markdown would read as markup is escaped (and only
+that), characters that XML (DOCX) cannot hold are dropped, and the PDF writes plain text
+cells (never its markdown mode). The PDF needs a Unicode TrueType font: DejaVu Sans, which
+`make setup` fetches into ``static/fonts/dejavu`` (npm ``dejavu-fonts-ttf``), else the
+system's copy (Debian package ``fonts-dejavu-core``) or the directory in
+``CTG_PDF_FONT_DIR``; without it the PDF falls back to a core font and replaces what
+Latin-1 cannot print.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from ctg_core.committee import queries as committee_queries
 from ctg_core.common import config, formats
 from ctg_core.common.auth import CurrentUser
 from ctg_core.common.history import change_text
+from ctg_core.common.models import Attendance
 
 FONT_DIRS = (
     str(config.PROJECT_ROOT / "static" / "fonts" / "dejavu"),  # put there by `make setup`
@@ -36,15 +40,41 @@ FONT_DIRS = (
     "/usr/local/share/fonts/dejavu",
 )
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+APP_NAME = "CTG Pilotage"
 
 
 # --- the model ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
+class MinutesOptions:
+    """What the compte rendu includes: the participants list, the « évolutions depuis le
+    dernier comité » table, and decisions marked confidential (left out by default)."""
+
+    attendees: bool = True
+    evolutions: bool = True
+    confidential: bool = False
+
+
+@dataclass(frozen=True)
 class DecisionLine:
     text: str
-    action: str  # "PE-01 — Relais petite enfance" or ""
+    action: str  # the action it is about: "PE-01 — Relais petite enfance" or ""
+    kind: str = "Décision"
+    created_action: str = ""  # the fiche an « action à mener » created
+    confidential: bool = False
+
+    @property
+    def sentence(self) -> str:
+        """« Action à mener : Ouvrir un relais (action PE-01 — …) → fiche créée : PE-07 — … »."""
+        text = f"{self.kind} : {self.text}"
+        if self.action:
+            text += f" (action {self.action})"
+        if self.created_action:
+            text += f" → fiche créée : {self.created_action}"
+        if self.confidential:
+            text += " [confidentielle]"
+        return text
 
 
 @dataclass(frozen=True)
@@ -72,6 +102,10 @@ class Minutes:
     generated_at: datetime
     fictitious: bool = False
     notes: list[str] = field(default_factory=list)
+    attendance: dict[str, str] = field(default_factory=dict)  # name → « Présent »…
+    evolutions: list[UpdateLine] = field(default_factory=list)
+    previous: str = ""  # « COPIL n° 2 du 21/01/2026 »
+    options: MinutesOptions = field(default_factory=MinutesOptions)
 
     @property
     def file_stem(self) -> str:
@@ -79,10 +113,38 @@ class Minutes:
         slug = re.sub(r"[^A-Za-z0-9]+", "-", slug.encode("ascii", "ignore").decode()).strip("-")
         return f"compte-rendu-{slug.lower()}"
 
+    @property
+    def document_title(self) -> str:
+        return f"Compte rendu — {self.title}"
+
+    @property
+    def subject(self) -> str:
+        """The meeting, as the document's metadata names it."""
+        return f"{self.title} — {self.convention} ({self.territory})"
+
+    def attendance_groups(self) -> list[tuple[str, list[str]]]:
+        """Participants by presence (Présents, Excusés, Absents, not recorded); one group
+        without a heading when no presence was recorded."""
+        if not self.attendance:
+            return [("", list(self.attendees))]
+        groups: list[tuple[str, list[str]]] = []
+        for label, heading in (
+            (Attendance.present.label, "Présents"),
+            (Attendance.excuse.label, "Excusés"),
+            (Attendance.absent.label, "Absents"),
+            ("", "Présence non renseignée"),
+        ):
+            names = [a for a in self.attendees if self.attendance.get(a, "") == label]
+            if names:
+                groups.append((heading, names))
+        return groups
+
 
 def update_lines(evolution: committee_queries.Evolution) -> list[str]:
     """The changes of one action as French sentences, old → new."""
     lines = []
+    if evolution.new:
+        lines.append("Nouvelle action")
     if evolution.status_after is not None:
         lines.append(change_text("status", evolution.status_before, evolution.status_after))
     if evolution.progress_after is not None:
@@ -93,6 +155,12 @@ def update_lines(evolution: committee_queries.Evolution) -> list[str]:
     return lines
 
 
+def _update_line(evolution: committee_queries.Evolution) -> UpdateLine:
+    return UpdateLine(
+        f"{evolution.code} — {evolution.title}", update_lines(evolution), evolution.people
+    )
+
+
 def build_minutes(
     session: Session,
     user: CurrentUser,
@@ -101,11 +169,19 @@ def build_minutes(
     today: date,
     now: datetime,
     fictitious: bool = False,
+    options: MinutesOptions | None = None,
 ) -> Minutes:
     """Gather everything the compte rendu says about a meeting (the user must read it)."""
+    options = options or MinutesOptions()
     detail = committee_queries.meeting_detail(session, user, meeting_id)
     items = committee_queries.agenda(session, user, meeting_id, today)
     updates = committee_queries.updates_during(session, user, meeting_id)
+    evolutions = (
+        committee_queries.changes_since_previous(session, user, meeting_id)
+        if options.evolutions
+        else []
+    )
+    decisions = [d for d in detail.decisions if options.confidential or not d.confidential]
     return Minutes(
         title=detail.title,
         convention=detail.convention_title,
@@ -113,18 +189,32 @@ def build_minutes(
         held_on=detail.held_on,
         place=detail.place,
         status=detail.status.label,
-        attendees=detail.attendees,
+        attendees=detail.attendees if options.attendees else [],
         agenda=[f"{i.code} — {i.title}" if i.code else i.title for i in items],
         decisions=[
-            DecisionLine(d.text, f"{d.action_code} — {d.action_title}" if d.action_code else "")
-            for d in detail.decisions
+            DecisionLine(
+                d.text,
+                f"{d.action_code} — {d.action_title}" if d.action_code else "",
+                d.kind.label,
+                d.created_action,
+                d.confidential,
+            )
+            for d in decisions
         ],
-        updates=[UpdateLine(f"{e.code} — {e.title}", update_lines(e), e.people) for e in updates],
+        updates=[_update_line(e) for e in updates],
         minutes=detail.minutes,
         next_steps=detail.next_steps,
         next_meeting_on=detail.next_meeting_on,
         generated_at=now,
         fictitious=fictitious,
+        attendance=(
+            {name: value.label for name, value in detail.attendance.items()}
+            if options.attendees
+            else {}
+        ),
+        evolutions=[_update_line(e) for e in evolutions],
+        previous=detail.previous_label,
+        options=options,
     )
 
 
@@ -139,9 +229,27 @@ def clean(text: str) -> str:
     return _XML_INVALID.sub("", text)
 
 
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>|~])")
+_MARKDOWN_ENTITY = re.compile(r"&(?=#?\w+;)")
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)(#|[-+](?=\s)|\d+(?=[.)]\s)|[=-]+\s*$)")
+
+
 def escape_markdown(text: str) -> str:
-    """User text as literal Markdown: the same escaping as the pages (`formats`)."""
-    return formats.markdown_text(clean(text))
+    """User text as literal Markdown in the downloaded file, escaping only what Markdown
+    reads as markup (emphasis, code, links, HTML, tables; a heading, list or rule at the
+    start of a line): « St-Gildas-des-Bois » and « 15/12 : relancer » stay as typed."""
+    lines = []
+    for line in clean(text).split("\n"):
+        line = _MARKDOWN_ENTITY.sub("&amp;", _MARKDOWN_INLINE.sub(r"\\\1", line))
+        lines.append(_MARKDOWN_LINE_START.sub(_escape_line_start, line))
+    return "  \n".join(lines)
+
+
+def _escape_line_start(found: re.Match[str]) -> str:
+    indent, mark = found.group(1), found.group(2)
+    if mark[0].isdigit():  # « 1. » or « 1) » would start a numbered list
+        return f"{indent}{mark}\\"
+    return f"{indent}\\{mark}"
 
 
 def one_line(text: str) -> str:
@@ -163,36 +271,69 @@ def _header_facts(m: Minutes) -> list[tuple[str, str]]:
     return facts
 
 
+def _decision_heading(m: Minutes) -> str:
+    shown = "Décisions"
+    if m.options.confidential and any(d.confidential for d in m.decisions):
+        shown += " (y compris confidentielles)"
+    return shown
+
+
+def _evolutions_heading(m: Minutes) -> str:
+    return "Évolutions depuis le dernier comité" + (f" ({m.previous})" if m.previous else "")
+
+
 def to_markdown(m: Minutes) -> str:
     e = escape_markdown
-    out = [f"# Compte rendu — {e(m.title)}", ""]
+    out = [f"# {e(m.document_title)}", ""]
     if m.fictitious:
         out += ["*Données de démonstration : fictives.*", ""]
     out += [f"- **{label} :** {e(one_line(value))}" for label, value in _header_facts(m)]
-    out += ["", "## Participants", ""]
-    out += [f"- {e(one_line(a))}" for a in m.attendees] or ["Aucun participant renseigné."]
+    if m.options.attendees:
+        out += ["", "## Participants", ""]
+        for heading, names in m.attendance_groups():
+            if heading:
+                out += [f"### {heading}", ""]
+            out += [f"- {e(one_line(a))}" for a in names]
+            out += [""] if heading else []
+        if not m.attendees:
+            out.append("Aucun participant renseigné.")
     out += ["", "## Ordre du jour", ""]
     out += [f"{n}. {e(one_line(item))}" for n, item in enumerate(m.agenda, 1)] or ["Aucun point."]
-    out += ["", "## Décisions", ""]
+    out += ["", f"## {_decision_heading(m)}", ""]
     for d in m.decisions:
-        suffix = f" *(action {e(one_line(d.action))})*" if d.action else ""
-        out.append(f"- {e(one_line(d.text))}{suffix}")
+        line = f"- **{d.kind} :** {e(one_line(d.text))}"
+        if d.action:
+            line += f" *(action {e(one_line(d.action))})*"
+        if d.created_action:
+            line += f" → fiche créée : {e(one_line(d.created_action))}"
+        if d.confidential:
+            line += " — *confidentielle*"
+        out.append(line)
     if not m.decisions:
         out.append("Aucune décision enregistrée.")
     out += ["", "## Mises à jour pendant la séance", ""]
-    for u in m.updates:
-        out.append(f"- **{e(one_line(u.action))}** ({e(', '.join(u.people))})")
-        out += [f"    - {e(one_line(line))}" for line in u.changes]
-    if not m.updates:
-        out.append("Aucune mise à jour pendant la séance.")
+    out += _markdown_updates(m.updates) or ["Aucune mise à jour pendant la séance."]
+    if m.options.evolutions:
+        out += ["", f"## {e(_evolutions_heading(m))}", ""]
+        out += _markdown_updates(m.evolutions) or ["Aucune action n'a été modifiée depuis."]
     if m.minutes.strip():
         out += ["", "## Compte rendu des échanges", "", e(m.minutes.strip())]
     out += ["", "## Prochaines étapes", ""]
     out.append(e(m.next_steps.strip()) if m.next_steps.strip() else "À définir.")
     if m.next_meeting_on:
         out += ["", f"Prochaine réunion : {formats.long_day(m.next_meeting_on)}."]
-    out += ["", f"*Généré le {formats.moment(m.generated_at)} par CTG Pilotage.*", ""]
+    out += ["", f"*Généré le {formats.moment(m.generated_at)} par {APP_NAME}.*", ""]
     return "\n".join(out)
+
+
+def _markdown_updates(updates: list[UpdateLine]) -> list[str]:
+    e = escape_markdown
+    out = []
+    for u in updates:
+        people = f" ({e(', '.join(u.people))})" if u.people else ""
+        out.append(f"- **{e(one_line(u.action))}**{people}")
+        out += [f"    - {e(one_line(line))}" for line in u.changes]
+    return out
 
 
 # --- DOCX -------------------------------------------------------------------------------------
@@ -200,10 +341,19 @@ def to_markdown(m: Minutes) -> str:
 
 def to_docx(m: Minutes) -> bytes:
     doc = Document()
-    doc.core_properties.title = clean(f"Compte rendu — {m.title}")
-    doc.core_properties.language = "fr-FR"
+    properties = doc.core_properties
+    properties.title = clean(m.document_title)
+    properties.subject = clean(m.subject)
+    properties.author = APP_NAME
+    properties.last_modified_by = APP_NAME
+    properties.comments = clean(f"Compte rendu généré par {APP_NAME} : {m.subject}")
+    properties.keywords = f"CTG; {m.title.split(' ')[0]}; compte rendu"
+    properties.category = "Compte rendu de comité"
+    properties.language = "fr-FR"
+    properties.created = m.generated_at
+    properties.modified = m.generated_at
     doc.styles["Normal"].font.size = Pt(11)
-    doc.add_heading(clean(f"Compte rendu — {m.title}"), level=0)
+    doc.add_heading(clean(m.document_title), level=0)
     if m.fictitious:
         doc.add_paragraph().add_run("Données de démonstration : fictives.").italic = True
     for label, value in _header_facts(m):
@@ -217,27 +367,35 @@ def to_docx(m: Minutes) -> bytes:
         if not lines:
             doc.add_paragraph(empty)
 
-    doc.add_heading("Participants", level=1)
-    bullets(m.attendees, "Aucun participant renseigné.")
+    def updates(lines: list[UpdateLine], empty: str) -> None:
+        for u in lines:
+            paragraph = doc.add_paragraph(style="List Bullet")
+            paragraph.add_run(one_line(u.action)).bold = True
+            if u.people:
+                paragraph.add_run(f" ({one_line(', '.join(u.people))})")
+            for line in u.changes:
+                doc.add_paragraph(one_line(line), style="List Bullet 2")
+        if not lines:
+            doc.add_paragraph(empty)
+
+    if m.options.attendees:
+        doc.add_heading("Participants", level=1)
+        for heading, names in m.attendance_groups():
+            if heading:
+                doc.add_heading(heading, level=2)
+            bullets(names, "Aucun participant renseigné.")
     doc.add_heading("Ordre du jour", level=1)
     for item in m.agenda:
         doc.add_paragraph(one_line(item), style="List Number")
     if not m.agenda:
         doc.add_paragraph("Aucun point.")
-    doc.add_heading("Décisions", level=1)
-    bullets(
-        [f"{d.text} (action {d.action})" if d.action else d.text for d in m.decisions],
-        "Aucune décision enregistrée.",
-    )
+    doc.add_heading(_decision_heading(m), level=1)
+    bullets([d.sentence for d in m.decisions], "Aucune décision enregistrée.")
     doc.add_heading("Mises à jour pendant la séance", level=1)
-    for u in m.updates:
-        paragraph = doc.add_paragraph(style="List Bullet")
-        paragraph.add_run(one_line(u.action)).bold = True
-        paragraph.add_run(f" ({one_line(', '.join(u.people))})")
-        for line in u.changes:
-            doc.add_paragraph(one_line(line), style="List Bullet 2")
-    if not m.updates:
-        doc.add_paragraph("Aucune mise à jour pendant la séance.")
+    updates(m.updates, "Aucune mise à jour pendant la séance.")
+    if m.options.evolutions:
+        doc.add_heading(clean(_evolutions_heading(m)), level=1)
+        updates(m.evolutions, "Aucune action n'a été modifiée depuis.")
     if m.minutes.strip():
         doc.add_heading("Compte rendu des échanges", level=1)
         for block in clean(m.minutes).strip().split("\n\n"):
@@ -247,7 +405,7 @@ def to_docx(m: Minutes) -> bytes:
     if m.next_meeting_on:
         doc.add_paragraph(f"Prochaine réunion : {formats.long_day(m.next_meeting_on)}.")
     doc.add_paragraph().add_run(
-        f"Généré le {formats.moment(m.generated_at)} par CTG Pilotage."
+        f"Généré le {formats.moment(m.generated_at)} par {APP_NAME}."
     ).italic = True
     buffer = io.BytesIO()
     doc.save(buffer)
@@ -325,30 +483,35 @@ class _MinutesPdf(FPDF):
 def to_pdf(m: Minutes, *, font_dir: Path | None = None, unicode: bool = True) -> bytes:
     """The compte rendu as PDF; `unicode=False` forces the core-font fallback."""
     pdf = _MinutesPdf((font_dir or unicode_font_dir()) if unicode else None)
-    pdf.set_title(pdf.text_of(f"Compte rendu — {m.title}"))
+    pdf.set_title(pdf.text_of(m.document_title))
+    pdf.set_subject(pdf.text_of(m.subject))
+    pdf.set_author(APP_NAME)
+    pdf.set_creator(APP_NAME)
+    pdf.set_producer(APP_NAME)
+    pdf.set_keywords(pdf.text_of(f"CTG, {m.title.split(' ')[0]}, compte rendu"))
+    pdf.set_creation_date(m.generated_at)
     pdf.set_lang("fr")
-    pdf.set_creator("CTG Pilotage")
     pdf.add_page()
-    pdf.heading(f"Compte rendu — {m.title}", size=18)
+    pdf.heading(m.document_title, size=18)
     if m.fictitious:
         pdf.para("Données de démonstration : fictives.")
     for label, value in _header_facts(m):
         pdf.para(one_line(value), bold_prefix=f"{label} : ")
-    pdf.heading("Participants")
-    pdf.bullets(m.attendees, "Aucun participant renseigné.")
+    if m.options.attendees:
+        pdf.heading("Participants")
+        for heading, names in m.attendance_groups():
+            if heading:
+                pdf.para(f" ({len(names)})", bold_prefix=heading)
+            pdf.bullets(names, "Aucun participant renseigné.")
     pdf.heading("Ordre du jour")
     pdf.bullets([f"{n}. {a}" for n, a in enumerate(m.agenda, 1)], "Aucun point.", mark="")
-    pdf.heading("Décisions")
-    pdf.bullets(
-        [f"{d.text} (action {d.action})" if d.action else d.text for d in m.decisions],
-        "Aucune décision enregistrée.",
-    )
+    pdf.heading(_decision_heading(m))
+    pdf.bullets([d.sentence for d in m.decisions], "Aucune décision enregistrée.")
     pdf.heading("Mises à jour pendant la séance")
-    for u in m.updates:
-        pdf.para(f" ({one_line(', '.join(u.people))})", bold_prefix=f"• {one_line(u.action)}")
-        pdf.bullets(u.changes, "", mark="–", indent=6)
-    if not m.updates:
-        pdf.para("Aucune mise à jour pendant la séance.")
+    _pdf_updates(pdf, m.updates, "Aucune mise à jour pendant la séance.")
+    if m.options.evolutions:
+        pdf.heading(_evolutions_heading(m))
+        _pdf_updates(pdf, m.evolutions, "Aucune action n'a été modifiée depuis.")
     if m.minutes.strip():
         pdf.heading("Compte rendu des échanges")
         pdf.para(m.minutes.strip())
@@ -358,5 +521,14 @@ def to_pdf(m: Minutes, *, font_dir: Path | None = None, unicode: bool = True) ->
         pdf.para(f"Prochaine réunion : {formats.long_day(m.next_meeting_on)}.")
     pdf.ln(4)
     pdf.set_font(pdf.face, size=9)
-    pdf.para(f"Généré le {formats.moment(m.generated_at)} par CTG Pilotage.")
+    pdf.para(f"Généré le {formats.moment(m.generated_at)} par {APP_NAME}.")
     return bytes(pdf.output())
+
+
+def _pdf_updates(pdf: _MinutesPdf, updates: list[UpdateLine], empty: str) -> None:
+    for u in updates:
+        people = f" ({one_line(', '.join(u.people))})" if u.people else ""
+        pdf.para(people, bold_prefix=f"• {one_line(u.action)}")
+        pdf.bullets(u.changes, "", mark="–", indent=6)
+    if not updates:
+        pdf.para(empty)

@@ -83,6 +83,66 @@ def readable_clause(user: CurrentUser) -> sa.ColumnElement[bool]:
     return Convention.territory_id.in_(user.territory_ids or {-1})  # type: ignore[attr-defined]
 
 
+# --- pages: who may open which page, and where each role lands ------------------------------
+#
+# Keys are the page ids of `app.py` (the file names in pages/). Pages ask `can_open`; the
+# navigation lists `pages_for(role)`; hiding a page is not security (commands and queries
+# check their own rights), but a page opened by URL without the right shows nothing of its
+# content.
+
+EVERYONE = frozenset(Role)
+PAGE_ROLES: dict[str, frozenset[Role]] = {
+    "vue_ensemble": frozenset({Role.admin, Role.caf_manager, Role.caf_advisor}),
+    "convention": EVERYONE,
+    "comite": EVERYONE,
+    "mes_actions": frozenset({Role.admin, Role.caf_advisor, Role.coop_officer}),
+    "indicateurs": EVERYONE,
+    "financement": frozenset({Role.admin, Role.caf_manager, Role.caf_advisor, Role.coop_officer}),
+    "historique": frozenset({Role.admin, Role.caf_manager, Role.caf_advisor}),
+    "administration": frozenset({Role.admin}),
+}
+# Where each role's work is: Caf management on the overview, the conseiller on its own
+# conventions, the chargé de coopération on « Mes actions », the committee on its convention.
+LANDING: dict[Role, str] = {
+    Role.admin: "vue_ensemble",
+    Role.caf_manager: "vue_ensemble",
+    Role.caf_advisor: "convention",
+    Role.coop_officer: "mes_actions",
+    Role.committee: "convention",
+}
+_WHO: dict[str, str] = {
+    "vue_ensemble": "à la Caf (administration, direction, conseillers)",
+    "mes_actions": "aux personnes qui mettent à jour un plan d'actions",
+    "financement": "à la Caf et aux chargés de coopération",
+    "historique": "à l'administrateur, à la direction Caf et aux conseillers",
+    "administration": "à l'administrateur de l'application",
+}
+
+
+def can_open(role: Role, page: str) -> bool:
+    """True if `role` may open `page` (an unknown page is open to nobody)."""
+    return role in PAGE_ROLES.get(page, frozenset())
+
+
+def pages_for(role: Role) -> list[str]:
+    """The pages of `role`'s menu, in the menu's order."""
+    return [page for page, roles in PAGE_ROLES.items() if role in roles]
+
+
+def landing_page(role: Role) -> str:
+    return LANDING[role]
+
+
+def page_refusal(page: str, role: Role) -> str:
+    """The French sentence shown instead of a page the role may not open."""
+    who = _WHO.get(page, "à d'autres profils")
+    return (
+        f"Cette page est réservée {who}. Votre profil ({role.label}) n'y a pas accès : "
+        "utilisez le menu pour retrouver vos pages, ou adressez-vous à l'administrateur "
+        "de la Caf."
+    )
+
+
 class AccountDisabled(PermissionDenied):
     """The acting user was deactivated (or removed) after their screen was drawn."""
 

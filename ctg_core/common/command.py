@@ -10,7 +10,9 @@
 3. commits once — or rolls everything back on any error, so refused input changes
    nothing; a refused concurrent edit (`ConflictError`) is then recorded in the history
    in its own small transaction;
-4. turns a broken uniqueness rule of the schema (two people creating the same thing at
+4. records a refused permission (who, when, what was refused) for the administrator's
+   history viewer, also in its own small transaction;
+5. turns a broken uniqueness rule of the schema (two people creating the same thing at
    the same moment) into the French `ValidationFailed` that the check before it would
    have given.
 
@@ -30,7 +32,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from ctg_core.common.auth import CurrentUser, acting_user
-from ctg_core.common.errors import ConflictError, ValidationFailed
+from ctg_core.common.errors import ConflictError, PermissionDenied, ValidationFailed
+from ctg_core.common.history import access_entry
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -68,6 +71,10 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
                 session.add(error.record)
                 session.commit()
             raise
+        except PermissionDenied as error:
+            session.rollback()
+            _record_refusal(session, user, error)
+            raise
         except sa.exc.IntegrityError as error:
             session.rollback()
             refusal = _unique_refusal(error)
@@ -82,6 +89,23 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
 
     COMMANDS[f"{fn.__module__.removeprefix('ctg_core.')}.{fn.__name__}"] = run
     return run  # type: ignore[return-value]
+
+
+def _record_refusal(session: Session, user: CurrentUser, error: PermissionDenied) -> None:
+    """Write the refusal in its own transaction; failing to record it never hides it."""
+    try:
+        session.add(
+            access_entry(
+                user_id=user.id,
+                user_name=user.name,
+                email=user.email,
+                operation="refused",
+                refused=error.message,
+            )
+        )
+        session.commit()
+    except sa.exc.SQLAlchemyError:
+        session.rollback()
 
 
 def _unique_refusal(error: sa.exc.IntegrityError) -> ValidationFailed | None:

@@ -51,3 +51,21 @@ def map_tiles() -> str:
     """Background tiles of the map: `none` (default, works offline), `osm` or `ign`."""
     value = os.environ.get("CTG_MAP_TILES", "none").strip().lower()
     return value if value in {"none", "osm", "ign"} else "none"
+
+
+PRODUCTION = "production"
+DEMONSTRATION = "demonstration"
+
+
+def environment() -> str:
+    """`CTG_ENV`: « production » (sign-in required) or « demonstration » (the default when
+    unset). Any other value is refused: a typo must not open a server in demonstration."""
+    value = os.environ.get("CTG_ENV", "").strip().lower()
+    if value in {"", "demo", DEMONSTRATION}:
+        return DEMONSTRATION
+    if value == PRODUCTION:
+        return PRODUCTION
+    raise ValueError(
+        f"CTG_ENV vaut « {value} » : les seules valeurs permises sont « production » et "
+        "« demonstration » (ou aucune valeur, pour une démonstration)."
+    )

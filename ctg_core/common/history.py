@@ -25,19 +25,31 @@ from ctg_core.common.auth import CurrentUser
 from ctg_core.common.errors import ConflictError, ConflictInfo, NotFound
 from ctg_core.common.labels import OPERATION_LABELS, field_label, meeting_label
 from ctg_core.common.models import (
+    Action,
     ActionStatus,
     Axis,
     ChangeLog,
+    Convention,
     ConventionPhase,
+    CooperationPost,
+    Indicator,
+    IndicatorValue,
     Meeting,
     MeetingKind,
     MeetingStatus,
+    PostFunding,
     RenewalStatus,
+    Role,
+    Territory,
+    User,
 )
 
 # Columns a command sets for its own bookkeeping: never shown as the user's change.
 BOOKKEEPING = frozenset({"updated_at", "updated_by_id", "archived_at"})
 MISSING = "—"
+# Sign-ins and refusals share the change log under this entity (see `access_entry`).
+ACCESS = "access"
+ACCESS_OPERATIONS = frozenset({"sign_in", "refused"})
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -112,6 +124,26 @@ def _entry(
     )
 
 
+def access_entry(
+    *, user_id: int | None, user_name: str, email: str, operation: str, refused: str = ""
+) -> ChangeLog:
+    """A sign-in (`operation` "sign_in") or a refusal ("refused": a sign-in, a page or a
+    command refused, `refused` saying what) for the history viewer. `entity_id` is the
+    user's id, 0 for an e-mail the app does not know."""
+    assert operation in ACCESS_OPERATIONS, operation
+    changes: dict[str, list[Any]] = {"email": [None, email]}
+    if refused:
+        changes["refused"] = [None, shorten(refused, 300)]
+    return ChangeLog(
+        user_id=user_id,
+        user_name=user_name or email,
+        entity=ACCESS,
+        entity_id=user_id or 0,
+        operation=operation,
+        changes=changes,
+    )
+
+
 def versioned_update(
     session: Session,
     row: SQLModel,
@@ -130,10 +162,11 @@ def versioned_update(
     boundary records after rolling back: history shows both people's edits.
     """
     table = type(row)
-    ident = row.id  # type: ignore[attr-defined]
+    key = sa.inspect(table).primary_key[0]  # `id`, or `year` for a funding rule
+    ident = getattr(row, key.name)
     result = session.execute(
         sa.update(table)
-        .where(table.id == ident, table.version == seen_version)  # type: ignore[attr-defined]
+        .where(key == ident, table.version == seen_version)  # type: ignore[attr-defined]
         .values(**values, version=seen_version + 1)
         .execution_options(synchronize_session=False)
     )
@@ -188,6 +221,10 @@ class HistoryLine:
     meeting_id: int | None
     meeting: str  # « COPIL du 21/01/2026 » or ""
     changes: tuple[FieldChange, ...]
+    entity: str = ""  # action, convention, meeting, decision, indicator_value, funding…
+    entity_id: int = 0
+    convention_id: int | None = None
+    subject: str = ""  # « Fiche PE-02 · Accueil du mercredi » (see `subjects_of`)
 
     @property
     def operation_label(self) -> str:
@@ -195,6 +232,8 @@ class HistoryLine:
 
     @property
     def summary(self) -> str:
+        if self.entity == ACCESS:
+            return " ; ".join(f"{c.label} : {c.new}" for c in self.changes)
         if self.operation == "conflict":
             return " ; ".join(f"{c.label} : {c.new} (non enregistré)" for c in self.changes)
         return " ; ".join(str(c) for c in self.changes)
@@ -212,11 +251,15 @@ def history_lines(
     return lines_of(session, entries)
 
 
-def lines_of(session: Session, entries: Iterable[ChangeLog]) -> list[HistoryLine]:
-    """History entries in French, in the order given (two queries whatever their number)."""
+def lines_of(
+    session: Session, entries: Iterable[ChangeLog], *, subjects: bool = False
+) -> list[HistoryLine]:
+    """History entries in French, in the order given (two queries whatever their number;
+    with `subjects`, one more per kind of record, to say what each line is about)."""
     entries = list(entries)
     meetings = meeting_labels(session, {e.meeting_id for e in entries if e.meeting_id})
     axes = axis_labels(session) if any("axis_id" in e.changes for e in entries) else {}
+    about = subjects_of(session, entries) if subjects else [""] * len(entries)
     return [
         HistoryLine(
             at=formats.local_time(entry.at),
@@ -234,20 +277,120 @@ def lines_of(session: Session, entries: Iterable[ChangeLog]) -> list[HistoryLine
                 for name, pair in entry.changes.items()
                 if isinstance(pair, list | tuple) and len(pair) == 2
             ),
+            entity=entry.entity,
+            entity_id=entry.entity_id,
+            convention_id=entry.convention_id,
+            subject=subject,
         )
-        for entry in entries
+        for entry, subject in zip(entries, about, strict=True)
     ]
 
 
+def subjects_of(session: Session, entries: list[ChangeLog]) -> list[str]:
+    """What each entry is about, in French (« Fiche PE-02 · Accueil du mercredi »,
+    « Réunion COPIL du 21/01/2026 », « Poste de Nantes Métropole, 2026 »…): one query per
+    kind of record present, whatever the number of entries."""
+    ids: dict[str, set[int]] = {}
+    for entry in entries:
+        ids.setdefault(entry.entity, set()).add(entry.entity_id)
+    names = _SubjectNames(session, ids, entries)
+    return [names.of(entry) for entry in entries]
+
+
+class _SubjectNames:
+    def __init__(
+        self, session: Session, ids: dict[str, set[int]], entries: list[ChangeLog]
+    ) -> None:
+        def rows(query: Any, kind: str) -> list[Any]:
+            return list(session.exec(query)) if ids.get(kind) else []
+
+        self.actions = {
+            ident: f"Fiche {code} · {title}"
+            for ident, code, title in rows(
+                select(Action.id, Action.code, Action.title).where(
+                    _among(Action.id, ids, "action")
+                ),
+                "action",
+            )
+        }
+        self.conventions = dict(
+            rows(
+                select(Convention.id, Convention.title).where(
+                    _among(Convention.id, ids, "convention")
+                ),
+                "convention",
+            )
+        )
+        self.meetings = meeting_labels(
+            session,
+            ids.get("meeting", set())
+            | {e.meeting_id for e in entries if e.entity == "decision" and e.meeting_id},
+        )
+        self.indicators = dict(
+            rows(
+                select(IndicatorValue.id, Indicator.name)
+                .join(Indicator, Indicator.id == IndicatorValue.indicator_id)  # type: ignore[arg-type]
+                .where(_among(IndicatorValue.id, ids, "indicator_value")),
+                "indicator_value",
+            )
+        )
+        self.fundings = {
+            ident: f"Poste de {name}, {year}"
+            for ident, year, name in rows(
+                select(PostFunding.id, PostFunding.year, Territory.name)
+                .join(CooperationPost, CooperationPost.id == PostFunding.post_id)  # type: ignore[arg-type]
+                .join(Territory, Territory.id == CooperationPost.territory_id)  # type: ignore[arg-type]
+                .where(_among(PostFunding.id, ids, "funding")),
+                "funding",
+            )
+        }
+        self.axes = dict(
+            rows(select(Axis.id, Axis.label).where(_among(Axis.id, ids, "axis")), "axis")
+        )
+        self.users = dict(
+            rows(select(User.id, User.name).where(_among(User.id, ids, "user")), "user")
+        )
+
+    def of(self, entry: ChangeLog) -> str:
+        ident = entry.entity_id
+        match entry.entity:
+            case "action":
+                return self.actions.get(ident, f"Fiche n° {ident}")
+            case "convention":
+                return f"Convention « {self.conventions.get(ident, ident)} »"
+            case "meeting":
+                return self.meetings.get(ident, f"Réunion n° {ident}")
+            case "decision":
+                held = self.meetings.get(entry.meeting_id or 0)
+                return f"Décision ({held})" if held else "Décision"
+            case "indicator_value":
+                return f"Indicateur « {self.indicators.get(ident, ident)} »"
+            case "funding":
+                return self.fundings.get(ident, f"Financement n° {ident}")
+            case "axis":
+                return f"Thématique « {self.axes.get(ident, ident)} »"
+            case "user":
+                return f"Utilisateur : {self.users.get(ident, ident)}"
+            case "access":
+                return "Accès à l'application"
+        return f"{entry.entity} n° {ident}"
+
+
+def _among(column: Any, ids: Mapping[str, set[int]], kind: str) -> Any:
+    return column.in_(sorted(ids.get(kind) or ()) or [-1])
+
+
 def meeting_labels(session: Session, meeting_ids: Iterable[int]) -> dict[int, str]:
-    """« COPIL du 21/01/2026 » for each meeting id."""
+    """« COPIL n° 3 du 21/01/2026 » for each meeting id."""
     ids = list(meeting_ids)
     if not ids:
         return {}
     rows = session.exec(
-        select(Meeting.id, Meeting.kind, Meeting.held_on).where(Meeting.id.in_(ids))  # type: ignore[union-attr]
+        select(Meeting.id, Meeting.kind, Meeting.held_on, Meeting.number).where(
+            Meeting.id.in_(ids)  # type: ignore[union-attr]
+        )
     ).all()
-    return {ident: meeting_label(kind, held_on) for ident, kind, held_on in rows}
+    return {ident: meeting_label(kind, held_on, number) for ident, kind, held_on, number in rows}
 
 
 def axis_labels(session: Session) -> dict[int, str]:
@@ -258,9 +401,11 @@ _ENUMS: dict[str, type[Enum]] = {
     "phase": ConventionPhase,
     "kind": MeetingKind,
     "renewal_status": RenewalStatus,
+    "role": Role,
 }
 _MONEY = frozenset(
     {"budget", "eligible_cost", "entitlement", "amount", "advance_amount", "balance_amount"}
+    | {"actual_cost", "final_entitlement", "ceiling_per_fte"}
 )
 _MOMENTS = frozenset({"archived_at", "reviewed_at", "closed_at"})
 
@@ -288,6 +433,8 @@ def _readable(name: str, value: Any, axes: Mapping[int, str]) -> str:
         return axes.get(int(value), f"Axe n° {value}")
     if name == "progress":
         return f"{formats.number(value)} %"
+    if name == "fte":  # ETP: « 0,80 »
+        return formats.number(Decimal(str(value)), 2)
     if name in _MONEY:
         return formats.euros(Decimal(str(value)))
     if name in _MOMENTS:

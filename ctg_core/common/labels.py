@@ -66,6 +66,42 @@ FIELD_LABELS: dict[str, str] = {
     "created": "Fiches créées",
     "updated": "Fiches modifiées",
     "values_added": "Valeurs ajoutées",
+    "months": "Mois couverts",
+    "actual_cost": "Coût réel justifié",
+    "justified_on": "Justifié le",
+    "final_entitlement": "Droit définitif",
+    "rate": "Taux de la Caf",
+    "ceiling_per_fte": "Plafond par ETP",
+    "advance_share": "Part de l'acompte",
+    "renewal_opens_on": "Renouvellement possible dès le",
+    "renewal_due_on": "Renouvellement à signer avant le",
+    "notes": "Notes",
+    "reason": "Motif",
+    "name": "Nom",
+    "email": "E-mail",
+    "post_id": "Poste",
+    "number": "Numéro",
+    "planned_minutes": "Durée prévue (min)",
+    "presenter": "Présenté par",
+    "parked_at": "Reporté",
+    "carried_to_id": "Repris par la réunion",
+    "started_at": "Début de séance",
+    "attendance": "Présence",
+    "confidential": "Confidentielle",
+    "created_action_id": "Action créée",
+    "agenda": "Ordre du jour",
+    "item": "Point",
+    "new_axis_id": "Axe de l'action",
+    "new_title": "Intitulé de l'action",
+    "new_lead": "Pilote de l'action",
+    "new_due_on": "Échéance de l'action",
+    "role": "Rôle",
+    "territory_ids": "Territoires",
+    "territories": "Territoires",
+    "is_active": "Compte actif",
+    "refused": "Refusé",
+    "since": "Début de la période",
+    "until": "Fin de la période",
 }
 
 
@@ -81,6 +117,14 @@ OPERATION_LABELS: dict[str, str] = {
     "close": "Clôture",
     "conflict": "Modification refusée (conflit)",
     "import": "Import d'un fichier",
+    "correct": "Correction motivée",
+    "remove": "Retrait",
+    "park": "Report",
+    "start": "Ouverture de la séance",
+    "deactivate": "Désactivation",
+    "reactivate": "Réactivation",
+    "sign_in": "Connexion",
+    "refused": "Accès refusé",
 }
 
 AGENDA_REASON_LABELS: dict[str, str] = {
@@ -89,9 +133,12 @@ AGENDA_REASON_LABELS: dict[str, str] = {
     "due_soon": "Échéance dans les 3 mois",
     "changed": "Modifiée depuis le dernier comité",
     "manual": "Ajouté à l'ordre du jour",
+    "parked": "Reporté d'une réunion précédente",
 }
 
 
-def meeting_label(kind: MeetingKind, held_on: date) -> str:
-    """« COPIL du 21/01/2026 »: how a meeting is named in history, agenda and minutes."""
-    return f"{kind.label} du {formats.day(held_on)}"
+def meeting_label(kind: MeetingKind, held_on: date, number: int | None = None) -> str:
+    """« COPIL n° 3 du 21/01/2026 »: how a meeting is named in history, agenda and minutes.
+    The number makes it unique within its convention (several COPIL on the same day)."""
+    numbered = f" n° {number}" if number else ""
+    return f"{kind.label}{numbered} du {formats.day(held_on)}"

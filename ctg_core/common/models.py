@@ -76,6 +76,21 @@ class MeetingStatus(LabelledEnum):
     closed = "closed"
 
 
+class DecisionKind(LabelledEnum):
+    """What the committee said: a decision, an information, or an action to carry out
+    (which creates a fiche action in the plan)."""
+
+    decision = "decision"
+    information = "information"
+    action = "action"
+
+
+class Attendance(LabelledEnum):
+    present = "present"
+    excuse = "excuse"
+    absent = "absent"
+
+
 class Role(LabelledEnum):
     admin = "admin"
     caf_manager = "caf_manager"
@@ -108,6 +123,12 @@ _LABELS: dict[enum.Enum, str] = {
     MeetingStatus.planned: "Prévue",
     MeetingStatus.open: "En cours",
     MeetingStatus.closed: "Clôturée",
+    DecisionKind.decision: "Décision",
+    DecisionKind.information: "Information",
+    DecisionKind.action: "Action à mener",
+    Attendance.present: "Présent",
+    Attendance.excuse: "Excusé",
+    Attendance.absent: "Absent",
     Role.admin: "Administrateur",
     Role.caf_manager: "Direction Caf",
     Role.caf_advisor: "Conseiller technique territorial",
@@ -332,15 +353,38 @@ class CooperationPost(SQLModel, table=True):
     version: int = 1
 
 
+class PostHolder(SQLModel, table=True):
+    """A person holding (part of) a cooperation post: a post can be shared, each holder with
+    their own working time (ETP) and dates."""
+
+    __tablename__ = "post_holders"
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="cooperation_posts.id", index=True)
+    name: str = Field(max_length=200)
+    email: str = Field(default="", max_length=254)
+    fte: Decimal = Field(default=Decimal("1.00"), sa_type=sa.Numeric(4, 2))
+    starts_on: date
+    ends_on: date | None = None
+    version: int = 1
+
+
 class FundingRule(SQLModel, table=True):
-    """Caf rate and ceiling in force for a year (never a constant in code)."""
+    """Caf rate, ceiling, acompte share and renewal dates in force for a year (never a
+    constant in code). Changed once used by lines only through a logged correction."""
 
     __tablename__ = "funding_rules"
 
     year: int = Field(primary_key=True)
     rate: Decimal = Field(sa_type=sa.Numeric(5, 4), description="e.g. 0.5000 for 50 %")
     ceiling_per_fte: Decimal = money_field()
+    advance_share: Decimal = Field(
+        default=Decimal("0.7000"), sa_type=sa.Numeric(5, 4), description="acompte, share of droit"
+    )
+    renewal_opens_on: date = Field(description="first day a renewal step may be dated")
+    renewal_due_on: date = Field(description="the annual convention is signed by this day")
     notes: str = Field(default="", max_length=400)
+    version: int = 1
 
 
 class PostFunding(SQLModel, table=True):
@@ -361,7 +405,13 @@ class PostFunding(SQLModel, table=True):
     renewal_signed_on: date | None = None
     advance_amount: Decimal | None = money_field(default=None)
     advance_paid_on: date | None = None
-    balance_amount: Decimal | None = money_field(default=None)
+    months: int = Field(default=12, description="months of the year the post is covered")
+    actual_cost: Decimal | None = money_field(default=None, description="justified real cost")
+    justified_on: date | None = None
+    final_entitlement: Decimal | None = money_field(default=None)
+    balance_amount: Decimal | None = money_field(
+        default=None, description="final droit − acompte; negative: a sum to recover"
+    )
     balance_paid_on: date | None = None
     version: int = 1
 
@@ -370,11 +420,19 @@ class PostFunding(SQLModel, table=True):
 
 
 class Meeting(SQLModel, table=True):
+    """A COPIL or COTECH. `number` counts the meetings of one kind of a convention (« COPIL
+    n° 3 »): two meetings never share a label. The agenda has its own `agenda_version`, so
+    preparing the agenda and writing the compte rendu never refuse each other."""
+
     __tablename__ = "meetings"
+    __table_args__ = (
+        sa.UniqueConstraint("convention_id", "kind", "number", name="uq_meetings_number"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     convention_id: int = Field(foreign_key="conventions.id", index=True)
     kind: MeetingKind = enum_field(MeetingKind)
+    number: int = 1
     held_on: date
     place: str = Field(default="", max_length=200)
     attendees: list[str] = Field(default_factory=list, sa_type=sa.JSON)
@@ -385,6 +443,12 @@ class Meeting(SQLModel, table=True):
     closed_at: datetime | None = timestamp_field(default=None)
     version: int = 1
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    planned_minutes: int | None = None
+    started_at: datetime | None = timestamp_field(default=None)
+    attendance: dict[str, str] = Field(
+        default_factory=dict, sa_type=sa.JSON, description="attendee name → Attendance value"
+    )
+    agenda_version: int = 1
 
 
 class AgendaItem(SQLModel, table=True):
@@ -400,6 +464,12 @@ class AgendaItem(SQLModel, table=True):
     title: str = Field(default="", max_length=200)
     reason: str = Field(default="", max_length=40)
     reviewed_at: datetime | None = timestamp_field(default=None)
+    planned_minutes: int = 5
+    presenter: str = Field(default="", max_length=200)
+    parked_at: datetime | None = timestamp_field(default=None)
+    carried_to_id: int | None = Field(
+        default=None, foreign_key="meetings.id", description="meeting that took the parked point up"
+    )
 
 
 class Decision(SQLModel, table=True):
@@ -411,6 +481,9 @@ class Decision(SQLModel, table=True):
     text: str = Field(sa_type=sa.Text)
     created_at: datetime = timestamp_field(default_factory=utcnow)
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    kind: DecisionKind = enum_field(DecisionKind, default=DecisionKind.decision)
+    confidential: bool = False
+    created_action_id: int | None = Field(default=None, foreign_key="actions.id")
 
 
 class PlanSnapshot(SQLModel, table=True):

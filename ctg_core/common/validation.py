@@ -68,6 +68,23 @@ Title = _text(200, min_length=1)
 Code = _text(20, min_length=1)
 ShortText = _text(200)
 
+# user@domain.tld: one @, no spaces, a dot in the domain; compared in lower case everywhere.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def _email_shape(text: str) -> str:
+    if not _EMAIL.fullmatch(text):
+        raise _sentence("L'adresse e-mail n'est pas valide (par exemple prenom.nom@caf44.fr).")
+    return text
+
+
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=254),
+    AfterValidator(_no_control_character),
+    AfterValidator(_email_shape),
+]
+
 
 def french_number(value: Any) -> Any:
     """The French number rule: « 1 234,5 € », « 42 % », « 12,5 » as typed in France →

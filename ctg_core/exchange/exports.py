@@ -16,9 +16,17 @@ from ctg_core.common.models import TerritoryKind
 from ctg_core.exchange.indicator_sheet import values_table
 from ctg_core.exchange.plan_sheet import plan_table
 from ctg_core.exchange.writers import Column, Kind, Table
+from ctg_core.funding.queries import FundingLine
 from ctg_core.overview.queries import TerritoryRow
 
-__all__ = ["funding_table", "history_table", "overview_table", "plan_table", "values_table"]
+__all__ = [
+    "caf_view_table",
+    "funding_table",
+    "history_table",
+    "overview_table",
+    "plan_table",
+    "values_table",
+]
 
 OVERVIEW_COLUMNS = (
     Column("name", "Territoire", Kind.text, 32),
@@ -73,32 +81,60 @@ def overview_table(rows: Sequence[TerritoryRow]) -> Table:
 
 FUNDING_COLUMNS = (
     Column("territory", "Territoire", Kind.text, 32),
-    Column("officer", "Chargé de coopération", Kind.text, 24),
+    Column("holders", "Titulaire(s)", Kind.text, 28),
     Column("year", "Année", Kind.integer, 8),
     Column("fte", "ETP", Kind.number, 8),
+    Column("months", "Mois", Kind.integer, 6),
     Column("eligible_cost", "Coût éligible", Kind.money, 14),
     Column("rate", "Taux Caf", Kind.percent, 10),
     Column("ceiling_per_fte", "Plafond par ETP", Kind.money, 14),
     Column("entitlement", "Droit", Kind.money, 14),
-    Column("renewal_label", "Renouvellement", Kind.text, 16),
+    Column("stage", "Étape", Kind.text, 22),
     Column("renewal_due_on", "À signer avant", Kind.date, 12),
     Column("renewal_received_on", "Demande reçue le", Kind.date, 12),
     Column("renewal_signed_on", "Signé le", Kind.date, 12),
     Column("advance_amount", "Acompte", Kind.money, 14),
     Column("advance_paid_on", "Acompte versé le", Kind.date, 12),
-    Column("balance_amount", "Solde", Kind.money, 14),
-    Column("balance_paid_on", "Solde versé le", Kind.date, 12),
-    Column("alert", "Alerte", Kind.text, 18),
+    Column("actual_cost", "Coût réel justifié", Kind.money, 14),
+    Column("final_entitlement", "Droit définitif", Kind.money, 14),
+    Column("balance_amount", "Solde (négatif : à récupérer)", Kind.money, 16),
+    Column("balance_paid_on", "Solde réglé le", Kind.date, 12),
+    Column("alerts", "Alertes", Kind.text, 24),
+    Column("missing", "Ce qui manque", Kind.text, 40),
 )
 
 
-def funding_table(lines: pd.DataFrame) -> Table:
-    """The year's funding lines (`funding.queries.funding_lines`)."""
-    frame = lines.assign(
-        rate=lines["rate"] * 100,
-        alert=lines["advance_blocked"].map({True: "Acompte bloqué", False: ""}),
-    )
+def funding_table(lines: Sequence[FundingLine]) -> Table:
+    """Funding lines as the Financement page lists them (`funding.queries.funding_lines`)."""
+    rows = [
+        {
+            **{c.key: getattr(line, c.key, None) for c in FUNDING_COLUMNS},
+            "rate": float(line.rate) * 100 if line.rate is not None else None,
+            "stage": line.stage.label,
+            "alerts": " ; ".join(a.label for a in line.alerts),
+            "missing": " ; ".join(line.missing),
+        }
+        for line in lines
+    ]
+    frame = pd.DataFrame(rows, columns=[c.key for c in FUNDING_COLUMNS])
     return Table("Financement des postes", FUNDING_COLUMNS, frame)
+
+
+CAF_VIEW_COLUMNS = (
+    Column("year", "Année", Kind.integer, 8),
+    Column("epci", "EPCI", Kind.text, 40),
+    Column("lines", "Postes", Kind.integer, 8),
+    Column("entitlements", "Droits", Kind.money, 16),
+    Column("advances_paid", "Acomptes versés", Kind.money, 16),
+    Column("balances_settled", "Soldes réglés (net)", Kind.money, 16),
+    Column("balances_due", "Soldes à verser", Kind.money, 16),
+    Column("to_recover", "Sommes à récupérer", Kind.money, 16),
+)
+
+
+def caf_view_table(view: pd.DataFrame) -> Table:
+    """The Caf-wide view by year and EPCI (`funding.queries.caf_view`)."""
+    return Table("Vue Caf du financement des postes", CAF_VIEW_COLUMNS, view)
 
 
 HISTORY_COLUMNS = (

@@ -1,115 +1,638 @@
-"""Nouns of the funding of cooperation-officer posts: the year's lines, scoped to the user."""
+"""Nouns of the funding of cooperation-officer posts, scoped to the user: the yearly lines
+with their stage, what is missing and their alerts; the posts and their holders; the rules;
+the Caf-wide totals per year and EPCI."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
+from typing import Any
 
 import pandas as pd
-from sqlmodel import Session, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, func, select
 
+from ctg_core.common import formats
 from ctg_core.common.auth import CurrentUser
+from ctg_core.common.errors import NotFound, PermissionDenied
+from ctg_core.common.history import HistoryLine, history_lines, readable_value
+from ctg_core.common.labels import OPERATION_LABELS, field_label
 from ctg_core.common.models import (
+    ChangeLog,
+    Convention,
     CooperationPost,
     FundingRule,
     PostFunding,
+    PostHolder,
     RenewalStatus,
     Territory,
+    TerritoryKind,
 )
+from ctg_core.funding import rules
+from ctg_core.funding.rules import Stage
 
-FUNDING_COLUMNS = [
-    "id",
-    "version",
-    "territory",
-    "officer",
-    "year",
-    "fte",
-    "eligible_cost",
-    "rate",
-    "ceiling_per_fte",
-    "entitlement",
-    "renewal_status",
-    "renewal_label",
-    "renewal_due_on",
-    "renewal_received_on",
-    "renewal_signed_on",
-    "advance_amount",
-    "advance_paid_on",
-    "balance_amount",
-    "balance_paid_on",
-    "advance_blocked",
-]
+ZERO = Decimal(0)
 
 
-def advance_blocked(status: RenewalStatus, due_on: date | None, today: date) -> bool:
-    """A renewal not signed by its due date blocks the acompte: an alert."""
-    return status is not RenewalStatus.signee and due_on is not None and due_on < today
+class AlertKind(StrEnum):
+    renewal_overdue = "renewal_overdue"
+    renewal_due_soon = "renewal_due_soon"
+    advance_blocked = "advance_blocked"
+    justification_awaited = "justification_awaited"
+
+    @property
+    def label(self) -> str:
+        return ALERT_LABELS[self]
 
 
-def funding_lines(session: Session, user: CurrentUser, year: int, today: date) -> pd.DataFrame:
-    """One row per cooperation post funded in `year`, within the user's territories, read
-    as plain rows (a national year holds over a thousand lines)."""
+ALERT_LABELS = {
+    AlertKind.renewal_overdue: "Renouvellement en retard",
+    AlertKind.renewal_due_soon: f"Renouvellement à signer dans les {rules.DUE_SOON_DAYS} jours",
+    AlertKind.advance_blocked: "Acompte bloqué",
+    AlertKind.justification_awaited: "Solde en attente de justification",
+}
+
+
+@dataclass(frozen=True)
+class FundingLine:
+    """One year of funding of one post, as the pages show it (amounts in Decimal)."""
+
+    id: int
+    version: int
+    post_id: int
+    territory_id: int
+    territory: str
+    epci: str  # the EPCI the territory belongs to (itself for an EPCI)
+    holders: str
+    year: int
+    fte: Decimal
+    months: int
+    eligible_cost: Decimal
+    entitlement: Decimal
+    rate: Decimal | None
+    ceiling_per_fte: Decimal | None
+    advance_share: Decimal | None
+    renewal_status: RenewalStatus
+    renewal_due_on: date | None
+    renewal_received_on: date | None
+    renewal_signed_on: date | None
+    advance_amount: Decimal | None
+    advance_paid_on: date | None
+    actual_cost: Decimal | None
+    justified_on: date | None
+    final_entitlement: Decimal | None
+    balance_amount: Decimal | None
+    balance_paid_on: date | None
+    alerts: tuple[AlertKind, ...] = ()
+    missing: tuple[str, ...] = ()
+
+    @property
+    def stage(self) -> Stage:
+        return rules.stage(self)
+
+    @property
+    def proposed_advance(self) -> Decimal | None:
+        """The acompte the rule proposes: share × droit (None without a rule or a droit)."""
+        if self.advance_share is None or self.entitlement <= 0:
+            return None
+        return rules.to_cent(self.entitlement * self.advance_share)
+
+    @property
+    def balance_text(self) -> str:
+        return rules.balance_text(self.balance_amount)
+
+    def justification_preview(self, actual_cost: Decimal) -> tuple[Decimal, Decimal]:
+        """(final droit, solde) that justifying `actual_cost` would give, as the command
+        computes them: same rule, ETP and months; solde = final droit − acompte."""
+        if self.rate is None or self.ceiling_per_fte is None:
+            raise ValueError("no rule for this year")
+        rule = FundingRule(year=self.year, rate=self.rate, ceiling_per_fte=self.ceiling_per_fte)
+        final = rules.entitlement(self.fte, actual_cost, rule, self.months)
+        return final, final - (self.advance_amount or ZERO)
+
+
+# --- the lines ------------------------------------------------------------------------------
+
+
+def _scoped(query: Any, user: CurrentUser) -> Any:
+    if user.reads_everything:
+        return query
+    return query.where(col(Territory.id).in_(user.territory_ids or {-1}))
+
+
+def lines(
+    session: Session,
+    user: CurrentUser,
+    today: date,
+    *,
+    year: int | None = None,
+    territory_ids: Iterable[int] | None = None,
+    post_id: int | None = None,
+) -> list[FundingLine]:
+    """The yearly lines the user may read (all years, or one), by territory then year."""
+    epci = aliased(Territory)
     query = (
-        select(
-            PostFunding.id,
-            PostFunding.version,
-            Territory.name,
-            CooperationPost.officer_name,
-            PostFunding.year,
-            PostFunding.fte,
-            PostFunding.eligible_cost,
-            FundingRule.rate,
-            FundingRule.ceiling_per_fte,
-            PostFunding.entitlement,
-            PostFunding.renewal_status,
-            PostFunding.renewal_due_on,
-            PostFunding.renewal_received_on,
-            PostFunding.renewal_signed_on,
-            PostFunding.advance_amount,
-            PostFunding.advance_paid_on,
-            PostFunding.balance_amount,
-            PostFunding.balance_paid_on,
-        )
-        .join(CooperationPost, CooperationPost.id == PostFunding.post_id)  # type: ignore[arg-type]
-        .join(Territory, Territory.id == CooperationPost.territory_id)  # type: ignore[arg-type]
-        .join(FundingRule, FundingRule.year == PostFunding.year, isouter=True)  # type: ignore[arg-type]
-        .where(PostFunding.year == year)
-        .order_by(Territory.name)
+        select(PostFunding, CooperationPost, Territory, FundingRule, epci.name)
+        .join(CooperationPost, CooperationPost.id == PostFunding.post_id)
+        .join(Territory, Territory.id == CooperationPost.territory_id)
+        .join(FundingRule, FundingRule.year == PostFunding.year, isouter=True)
+        .join(epci, epci.id == Territory.epci_id, isouter=True)
     )
-    if not user.reads_everything:
-        query = query.where(Territory.id.in_(user.territory_ids or {-1}))  # type: ignore[union-attr]
-    rows = []
-    for line in session.exec(query):
-        rows.append(
-            {
-                "id": line.id,
-                "version": line.version,
-                "territory": line.name,
-                "officer": line.officer_name,
-                "year": line.year,
-                "fte": float(line.fte),
-                "eligible_cost": float(line.eligible_cost),
-                "rate": _float(line.rate),
-                "ceiling_per_fte": _float(line.ceiling_per_fte),
-                "entitlement": float(line.entitlement),
-                "renewal_status": line.renewal_status.value,
-                "renewal_label": line.renewal_status.label,
-                "renewal_due_on": line.renewal_due_on,
-                "renewal_received_on": line.renewal_received_on,
-                "renewal_signed_on": line.renewal_signed_on,
-                "advance_amount": _float(line.advance_amount),
-                "advance_paid_on": line.advance_paid_on,
-                "balance_amount": _float(line.balance_amount),
-                "balance_paid_on": line.balance_paid_on,
-                "advance_blocked": advance_blocked(line.renewal_status, line.renewal_due_on, today),
-            }
-        )
-    return pd.DataFrame(rows, columns=FUNDING_COLUMNS)
+    query = _scoped(query, user)
+    if year is not None:
+        query = query.where(PostFunding.year == year)
+    if territory_ids is not None:
+        query = query.where(col(Territory.id).in_(list(territory_ids) or [-1]))
+    if post_id is not None:
+        query = query.where(PostFunding.post_id == post_id)
+    found = [
+        _funding_line(line, post, territory, rule, epci_name, today)
+        for line, post, territory, rule, epci_name in session.exec(query)
+    ]
+    return sorted(found, key=lambda line: (_fold(line.territory), line.year, line.id))
+
+
+def funding_lines(session: Session, user: CurrentUser, year: int, today: date) -> list[FundingLine]:
+    """One line per cooperation post funded in `year`, within the user's territories."""
+    return lines(session, user, today, year=year)
+
+
+def _funding_line(
+    line: PostFunding,
+    post: CooperationPost,
+    territory: Territory,
+    rule: FundingRule | None,
+    epci_name: str | None,
+    today: date,
+) -> FundingLine:
+    row = FundingLine(
+        id=line.id,  # type: ignore[arg-type]
+        version=line.version,
+        post_id=post.id,  # type: ignore[arg-type]
+        territory_id=territory.id,  # type: ignore[arg-type]
+        territory=territory.name,
+        epci=epci_name or territory.name,
+        holders=post.officer_name,
+        year=line.year,
+        fte=line.fte,
+        months=line.months,
+        eligible_cost=line.eligible_cost,
+        entitlement=line.entitlement,
+        rate=rule.rate if rule else None,
+        ceiling_per_fte=rule.ceiling_per_fte if rule else None,
+        advance_share=rule.advance_share if rule else None,
+        renewal_status=RenewalStatus(line.renewal_status),
+        renewal_due_on=line.renewal_due_on,
+        renewal_received_on=line.renewal_received_on,
+        renewal_signed_on=line.renewal_signed_on,
+        advance_amount=line.advance_amount,
+        advance_paid_on=line.advance_paid_on,
+        actual_cost=line.actual_cost,
+        justified_on=line.justified_on,
+        final_entitlement=line.final_entitlement,
+        balance_amount=line.balance_amount,
+        balance_paid_on=line.balance_paid_on,
+    )
+    return _with_alerts(row, today)
+
+
+def _with_alerts(line: FundingLine, today: date) -> FundingLine:
+    return replace(line, alerts=alerts_of(line, today), missing=missing_of(line, today))
+
+
+def alerts_of(line: FundingLine, today: date) -> tuple[AlertKind, ...]:
+    """The alerts of one line on `today`.
+
+    - renewal overdue: not signed and its due date passed (this blocks the acompte);
+    - renewal due soon: not signed, due within `rules.DUE_SOON_DAYS` days;
+    - acompte blocked: not paid for a year already begun, because the renewal is overdue or
+      the droit is not computed (no eligible cost declared);
+    - solde awaiting justification: acompte paid, year over, actual cost not justified.
+    """
+    found: list[AlertKind] = []
+    overdue = rules.renewal_overdue(line.renewal_status, line.renewal_due_on, today)
+    if overdue:
+        found.append(AlertKind.renewal_overdue)
+    if rules.renewal_due_soon(line.renewal_status, line.renewal_due_on, today):
+        found.append(AlertKind.renewal_due_soon)
+    no_droit = line.renewal_status is RenewalStatus.signee and line.entitlement <= 0
+    if line.advance_paid_on is None and line.year <= today.year and (overdue or no_droit):
+        found.append(AlertKind.advance_blocked)
+    if (
+        line.advance_paid_on is not None
+        and line.justified_on is None
+        and today >= rules.justification_opens(line.year)
+    ):
+        found.append(AlertKind.justification_awaited)
+    return tuple(found)
+
+
+def missing_of(line: FundingLine, today: date) -> tuple[str, ...]:
+    """What the line waits for, in words a chargé de coopération reads on their own post."""
+    year = line.year
+    due = f" (avant le {formats.day(line.renewal_due_on)})" if line.renewal_due_on else ""
+    found: list[str] = []
+    if line.advance_paid_on is None and line.entitlement <= 0:
+        found.append(f"Coût éligible {year} à déclarer (ETP, mois, coût) pour calculer le droit")
+    stage = line.stage
+    if stage is Stage.a_renouveler:
+        found.append(f"Demande de renouvellement {year} à envoyer à la Caf{due}")
+    elif stage is Stage.demande_recue:
+        found.append(f"Convention annuelle {year} à signer{due}")
+    elif stage is Stage.signee and line.entitlement > 0:
+        found.append("Acompte à verser par la Caf")
+    elif stage is Stage.acompte_verse:
+        if today >= rules.justification_opens(year):
+            found.append(f"Justificatif des dépenses {year} (coût réel) à transmettre à la Caf")
+        else:
+            found.append(
+                f"Justificatif des dépenses {year} à transmettre après le "
+                f"{formats.day(date(year, 12, 31))}"
+            )
+    elif stage is Stage.justifiee and line.balance_amount is not None:
+        if line.balance_amount < 0:
+            found.append(f"Somme de {formats.euros(-line.balance_amount)} à reverser à la Caf")
+        else:
+            found.append(f"Solde de {formats.euros(line.balance_amount)} à verser par la Caf")
+    return tuple(found)
 
 
 def funding_years(session: Session) -> list[int]:
+    """Years with at least one line, newest first."""
     return sorted(set(session.exec(select(PostFunding.year))), reverse=True)
 
 
-def _float(value: Decimal | None) -> float | None:
-    return float(value) if value is not None else None
+# --- totals ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Amounts of a set of lines: droits, acomptes paid, soldes to pay and to recover."""
+
+    lines: int = 0
+    entitlements: Decimal = ZERO
+    advances_paid: Decimal = ZERO
+    balances_due: Decimal = ZERO  # positive soldes computed, not yet paid
+    to_recover: Decimal = ZERO  # negative soldes computed, not yet recovered (as a positive sum)
+    balances_settled: Decimal = ZERO  # soldes paid minus sums recovered
+
+
+def totals(rows: Iterable[FundingLine]) -> Totals:
+    count, droits, advances, due, recover, settled = 0, ZERO, ZERO, ZERO, ZERO, ZERO
+    for line in rows:
+        count += 1
+        droits += line.entitlement
+        if line.advance_paid_on is not None:
+            advances += line.advance_amount or ZERO
+        balance = line.balance_amount
+        if balance is None:
+            continue
+        if line.balance_paid_on is not None:
+            settled += balance
+        elif balance >= 0:
+            due += balance
+        else:
+            recover -= balance
+    return Totals(count, droits, advances, due, recover, settled)
+
+
+CAF_COLUMNS = [
+    "year",
+    "epci",
+    "lines",
+    "entitlements",
+    "advances_paid",
+    "balances_due",
+    "to_recover",
+    "balances_settled",
+]
+
+
+def caf_view(rows: Iterable[FundingLine]) -> pd.DataFrame:
+    """Per year and EPCI (a commune's post counts in its EPCI), then a « Total » row per
+    year: the Caf-wide view. Amounts are Decimal, to the cent."""
+    groups: dict[tuple[int, str], list[FundingLine]] = {}
+    for line in rows:
+        groups.setdefault((line.year, line.epci), []).append(line)
+    records = []
+    for year in sorted({y for y, _ in groups}, reverse=True):
+        year_lines: list[FundingLine] = []
+        for (y, epci), members in sorted(groups.items(), key=lambda kv: _fold(kv[0][1])):
+            if y != year:
+                continue
+            year_lines += members
+            records.append(_record(year, epci, totals(members)))
+        records.append(_record(year, TOTAL, totals(year_lines)))
+    return pd.DataFrame(records, columns=CAF_COLUMNS)
+
+
+TOTAL = "Total"
+
+
+def _record(year: int, epci: str, t: Totals) -> dict[str, Any]:
+    return {
+        "year": year,
+        "epci": epci,
+        "lines": t.lines,
+        "entitlements": t.entitlements,
+        "advances_paid": t.advances_paid,
+        "balances_due": t.balances_due,
+        "to_recover": t.to_recover,
+        "balances_settled": t.balances_settled,
+    }
+
+
+def _fold(name: str) -> str:
+    return formats.folded(name)
+
+
+# --- alerts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FundingAlert:
+    kind: AlertKind
+    line: FundingLine
+
+    @property
+    def detail(self) -> str:
+        line = self.line
+        if self.kind is AlertKind.renewal_overdue:
+            return f"à signer avant le {formats.day(line.renewal_due_on)}, non signé"
+        if self.kind is AlertKind.renewal_due_soon:
+            return f"à signer avant le {formats.day(line.renewal_due_on)}"
+        if self.kind is AlertKind.advance_blocked:
+            if line.renewal_status is not RenewalStatus.signee:
+                return "renouvellement non signé à l'échéance"
+            return "droit non calculé : coût éligible à déclarer"
+        return f"coût réel {line.year} non justifié"
+
+
+def funding_alerts(
+    session: Session,
+    user: CurrentUser,
+    today: date,
+    territory_ids: Iterable[int] | None = None,
+) -> list[FundingAlert]:
+    """Every alert of the lines the user may read, by kind then territory and year."""
+    return alerts_in(lines(session, user, today, territory_ids=territory_ids))
+
+
+def alerts_in(rows: Iterable[FundingLine]) -> list[FundingAlert]:
+    """The alerts of lines already read, by kind then territory and year."""
+    found = [FundingAlert(kind, line) for line in rows for kind in line.alerts]
+    order = list(AlertKind)
+    return sorted(found, key=lambda a: (order.index(a.kind), _fold(a.line.territory), a.line.year))
+
+
+def alert_count(
+    session: Session, user: CurrentUser, today: date, territory_ids: Iterable[int] | None = None
+) -> int:
+    """How many yearly lines carry at least one alert (the overview's figure)."""
+    return len({a.line.id for a in funding_alerts(session, user, today, territory_ids)})
+
+
+# --- posts and holders ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HolderView:
+    id: int
+    version: int
+    name: str
+    email: str
+    fte: Decimal
+    starts_on: date
+    ends_on: date | None
+
+    def in_post(self, today: date) -> bool:
+        return self.starts_on <= today and (self.ends_on is None or self.ends_on >= today)
+
+
+@dataclass(frozen=True)
+class PostView:
+    id: int
+    version: int
+    territory_id: int
+    territory: str
+    holders: tuple[HolderView, ...]
+    years: tuple[int, ...]  # years with a line
+
+    def coverage(self, year: int) -> tuple[Decimal, int]:
+        return rules.coverage(self.holders, year)
+
+
+def posts(session: Session, user: CurrentUser) -> list[PostView]:
+    """The posts the user may read, with their holders and the years they have a line for."""
+    query = _scoped(
+        select(CooperationPost, Territory)
+        .join(Territory, Territory.id == CooperationPost.territory_id)
+        .order_by(Territory.name, CooperationPost.id),
+        user,
+    )
+    found = list(session.exec(query))
+    ids = [post.id for post, _ in found]
+    holders: dict[int, list[HolderView]] = {}
+    for h in session.exec(
+        select(PostHolder)
+        .where(col(PostHolder.post_id).in_(ids or [-1]))
+        .order_by(PostHolder.starts_on, PostHolder.id)  # type: ignore[arg-type]
+    ):
+        holders.setdefault(h.post_id, []).append(
+            HolderView(h.id, h.version, h.name, h.email, h.fte, h.starts_on, h.ends_on)  # type: ignore[arg-type]
+        )
+    years: dict[int, list[int]] = {}
+    for post_id, year in session.exec(
+        select(PostFunding.post_id, PostFunding.year).where(
+            col(PostFunding.post_id).in_(ids or [-1])
+        )
+    ):
+        years.setdefault(post_id, []).append(year)
+    return [
+        PostView(
+            id=post.id,  # type: ignore[arg-type]
+            version=post.version,
+            territory_id=territory.id,  # type: ignore[arg-type]
+            territory=territory.name,
+            holders=tuple(holders.get(post.id, [])),  # type: ignore[arg-type]
+            years=tuple(sorted(years.get(post.id, []))),  # type: ignore[arg-type]
+        )
+        for post, territory in found
+    ]
+
+
+@dataclass(frozen=True)
+class TerritoryOption:
+    id: int
+    name: str
+
+
+def territories_without_post(session: Session, today: date) -> list[TerritoryOption]:
+    """Territories with a CTG or an EPCI, that have no running post (new post form)."""
+    running = select(CooperationPost.territory_id).where(
+        col(CooperationPost.ended_on).is_(None) | (col(CooperationPost.ended_on) >= today)
+    )
+    with_ctg = select(Convention.territory_id).where(col(Convention.archived_at).is_(None))
+    query = (
+        select(Territory.id, Territory.name)
+        .where(
+            (Territory.kind == TerritoryKind.epci) | col(Territory.id).in_(with_ctg),
+            col(Territory.id).not_in(running),
+        )
+        .order_by(Territory.name)
+    )
+    return [TerritoryOption(ident, name) for ident, name in session.exec(query)]
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleView:
+    year: int
+    version: int
+    rate: Decimal
+    ceiling_per_fte: Decimal
+    advance_share: Decimal
+    renewal_opens_on: date
+    renewal_due_on: date
+    notes: str
+    lines: int  # lines computed under this rule: changing it takes a correction
+
+    @property
+    def rate_text(self) -> str:
+        return percent_text(self.rate)
+
+    @property
+    def advance_share_text(self) -> str:
+        return percent_text(self.advance_share)
+
+    @property
+    def in_use(self) -> bool:
+        return self.lines > 0
+
+    def form_values(self) -> dict[str, Any]:
+        """The rule as the admin types it (percentages, French numbers)."""
+        return {
+            "rate": formats.number(self.rate * 100, 2),
+            "ceiling_per_fte": formats.number(self.ceiling_per_fte, 2),
+            "advance_share": formats.number(self.advance_share * 100, 2),
+            "renewal_opens_on": self.renewal_opens_on,
+            "renewal_due_on": self.renewal_due_on,
+            "notes": self.notes,
+        }
+
+
+def percent_text(fraction: Decimal) -> str:
+    """0.5 → « 50 % », 0.625 → « 62,50 % »."""
+    whole = (fraction * 100) == (fraction * 100).to_integral_value()
+    return formats.percent(float(fraction), 0 if whole else 2)
+
+
+def funding_rules(session: Session) -> list[RuleView]:
+    """Every yearly rule, newest first, with the number of lines that use it."""
+    used = dict(
+        session.exec(
+            select(PostFunding.year, func.count(PostFunding.id)).group_by(PostFunding.year)  # type: ignore[arg-type]
+        ).all()
+    )
+    return [
+        RuleView(
+            r.year,
+            r.version,
+            r.rate,
+            r.ceiling_per_fte,
+            r.advance_share,
+            r.renewal_opens_on,
+            r.renewal_due_on,
+            r.notes,
+            used.get(r.year, 0),
+        )
+        for r in session.exec(select(FundingRule).order_by(col(FundingRule.year).desc()))
+    ]
+
+
+# --- history --------------------------------------------------------------------------------
+
+
+def line_history(session: Session, user: CurrentUser, funding_id: int) -> list[HistoryLine]:
+    """The history of one yearly line, newest first, if the user may read it."""
+    found = session.exec(
+        select(Territory.id)
+        .join(CooperationPost, CooperationPost.territory_id == Territory.id)
+        .join(PostFunding, PostFunding.post_id == CooperationPost.id)
+        .where(PostFunding.id == funding_id)
+    ).first()
+    if found is None:
+        raise NotFound("financement", funding_id)
+    if not user.reads_everything and found not in user.territory_ids:
+        raise PermissionDenied("consulter ce financement")
+    return history_lines(session, "funding", funding_id)
+
+
+@dataclass(frozen=True)
+class RuleHistoryEntry:
+    at: datetime
+    user_name: str
+    operation: str
+    changes: tuple[str, ...]  # « Taux de la Caf : 50 % → 52 % »
+    reason: str = ""
+    recomputed: tuple[str, ...] = field(default=())  # « Nantes Métropole : Droit 24 000,00 € → … »
+    kept: tuple[str, ...] = field(default=())
+
+
+_PERCENT_FIELDS = frozenset({"rate", "advance_share"})
+
+
+def _rule_value(name: str, value: Any) -> str:
+    if value is not None and name in _PERCENT_FIELDS:
+        return percent_text(Decimal(str(value)))
+    return readable_value(name, value)
+
+
+def rule_history(session: Session, year: int) -> list[RuleHistoryEntry]:
+    """The history of a year's rule in French, newest first: each correction with its
+    reason and the lines it recomputed (and those it left, already settled)."""
+    entries = session.exec(
+        select(ChangeLog)
+        .where(ChangeLog.entity == "funding_rule", ChangeLog.entity_id == year)
+        .order_by(col(ChangeLog.id).desc())
+    ).all()
+    result = []
+    for entry in entries:
+        changes = entry.changes or {}
+        pairs = [
+            f"{field_label(name)} : {_rule_value(name, pair[0]) or '—'} → "
+            f"{_rule_value(name, pair[1])}"
+            for name, pair in changes.items()
+            if name != "reason" and isinstance(pair, list) and len(pair) == 2
+        ]
+        result.append(
+            RuleHistoryEntry(
+                at=formats.local_time(entry.at),
+                user_name=entry.user_name,
+                operation=OPERATION_LABELS.get(entry.operation, entry.operation),
+                changes=tuple(pairs),
+                reason=str((changes.get("reason") or [None, ""])[1] or ""),
+                recomputed=tuple(
+                    _recomputed_text(facts) for facts in (changes.get("recomputed") or {}).values()
+                ),
+                kept=tuple(
+                    f"{facts.get('territory', '')} ({facts.get('why', '')})"
+                    for facts in (changes.get("kept") or {}).values()
+                ),
+            )
+        )
+    return result
+
+
+def _recomputed_text(facts: dict[str, Any]) -> str:
+    parts = [
+        f"{field_label(name)} {readable_value(name, pair[0])} → {readable_value(name, pair[1])}"
+        for name, pair in facts.items()
+        if name != "territory" and isinstance(pair, list) and len(pair) == 2
+    ]
+    return f"{facts.get('territory', '')} : {', '.join(parts) or 'inchangée'}"

@@ -32,6 +32,7 @@ from ctg_core.common.models import (
     User,
     is_late,
 )
+from ctg_core.funding import queries as funding_queries
 
 NO_CTG = "aucune"
 """Phase key of a territory without a convention (filters, map colours, legend)."""
@@ -499,6 +500,18 @@ def overview_kpis(
             sum(r.renewals_pending_year_ago for r in rows),
         ),
     )
+
+
+def funding_alert_count(
+    session: Session,
+    user: CurrentUser,
+    today: date,
+    territory_ids: Iterable[int] | None = None,
+) -> int:
+    """Yearly funding lines with an alert (renewal overdue or due within 60 days, acompte
+    blocked, solde awaiting justification), within `territory_ids` when given (the rows
+    shown). The rule is the Financement page's (`funding.queries.funding_alerts`)."""
+    return funding_queries.alert_count(session, user, today, territory_ids)
 
 
 def _covered_population(rows: list[TerritoryRow], phase_of) -> int:  # type: ignore[no-untyped-def]

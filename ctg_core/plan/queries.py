@@ -25,12 +25,13 @@ from ctg_core.common.auth import (
 )
 from ctg_core.common.errors import NotFound
 from ctg_core.common.formats import folded, local_time
-from ctg_core.common.history import HistoryLine, history_lines
+from ctg_core.common.history import HistoryLine, history_lines, lines_of
 from ctg_core.common.models import (
     CLOSED_STATUSES,
     Action,
     ActionStatus,
     Axis,
+    ChangeLog,
     Convention,
     ConventionPhase,
     CooperationPost,
@@ -111,6 +112,25 @@ def conventions_version(session: Session) -> str:
         )
     ).one()
     return f"{count}-{versions}-{last}"
+
+
+def home_convention(
+    session: Session, user: CurrentUser, readable: list[ConventionRef]
+) -> int | None:
+    """The convention the Convention page opens on when the address names none: for a
+    conseiller the first of their own portfolio (never another advisor's; None when they
+    follow none), for everyone else the first they may read."""
+    if user.role is not Role.caf_advisor:
+        return readable[0].id if readable else None
+    own = set(
+        session.exec(
+            select(Convention.id).where(
+                Convention.advisor_id == user.id,
+                Convention.archived_at.is_(None),  # type: ignore[union-attr]
+            )
+        )
+    )
+    return next((ref.id for ref in readable if ref.id in own), None)
 
 
 MAX_SEARCH = 100  # characters of a search that are looked at
@@ -387,12 +407,27 @@ def action_detail(session: Session, user: CurrentUser, action_id: int, today: da
     )
 
 
+CONVENTION_HISTORY_LINES = 200
+
+
 def convention_history(
-    session: Session, user: CurrentUser, convention_id: int
+    session: Session,
+    user: CurrentUser,
+    convention_id: int,
+    *,
+    limit: int = CONVENTION_HISTORY_LINES,
 ) -> list[HistoryLine]:
-    """Changes of the convention itself (title, dates, phase…), newest first."""
+    """Changes of the convention and of everything in it — its fiches actions, meetings,
+    decisions, indicator values — newest first, each saying what it is about; the latest
+    `limit` (the history viewer reads them all)."""
     readable_convention(session, user, convention_id)
-    return history_lines(session, "convention", convention_id)
+    entries = session.exec(
+        select(ChangeLog)
+        .where(ChangeLog.convention_id == convention_id)
+        .order_by(ChangeLog.id.desc())  # type: ignore[union-attr]
+        .limit(limit)
+    ).all()
+    return lines_of(session, entries, subjects=True)
 
 
 @dataclass(frozen=True)

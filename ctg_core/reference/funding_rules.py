@@ -1,8 +1,11 @@
-"""The yearly funding rules shipped in `data/funding_rules.csv` (reference data)."""
+"""The yearly funding rules shipped in `data/funding_rules.csv` (reference data): rate,
+ceiling per ETP, acompte share and renewal window of each year. Later changes go through
+the admin's commands (`funding.commands.save_rule`, `correct_rule`)."""
 
 from __future__ import annotations
 
 import csv
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,6 +28,9 @@ def load_funding_rules(session: Session, path: Path | None = None) -> int:
                         year=year,
                         rate=Decimal(row["rate"]),
                         ceiling_per_fte=Decimal(row["ceiling_per_fte"]),
+                        advance_share=Decimal(row["advance_share"]),
+                        renewal_opens_on=date.fromisoformat(row["renewal_opens_on"]),
+                        renewal_due_on=date.fromisoformat(row["renewal_due_on"]),
                         notes=row["notes"],
                     )
                 )

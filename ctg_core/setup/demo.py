@@ -11,8 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from ctg_core.committee.rules import (
+    FREE_POINT_MINUTES,
+    MEETING_MINUTES,
+    agenda_order,
+    agenda_reasons,
+    point_minutes,
+)
 from ctg_core.common import config
 from ctg_core.common.models import (
     Action,
@@ -34,6 +42,7 @@ from ctg_core.common.models import (
     PhaseChange,
     PlanSnapshot,
     PostFunding,
+    PostHolder,
     RenewalStatus,
     Role,
     Setting,
@@ -42,7 +51,7 @@ from ctg_core.common.models import (
     User,
     UserTerritory,
 )
-from ctg_core.funding.rules import entitlement
+from ctg_core.funding import rules as funding_rules
 
 DEFAULT_SEED = 44
 
@@ -267,10 +276,11 @@ def generate(
         convention = _convention(session, rng, territory, phase, advisors[n % len(advisors)], today)
         counts["actions"] += _actions(session, rng, convention, axes, today)
         counts["indicators"] += _indicators(session, rng, convention, axes, today)
-        _post(session, rng, territory, rules, today)
+        _post(session, rng, territory, rules, today, n)
         if phase in {ConventionPhase.pilotage, ConventionPhase.evaluation, ConventionPhase.echue}:
             counts["meetings"] += _meetings(session, rng, convention, users[0], today)
     _scope_demo_users(session, users, chosen)
+    counts["meetings"] += _committees_ahead(session, users, today)
     session.merge(Setting(key="demo_data", value="1"))
     session.merge(Setting(key="demo_reference_date", value=today.isoformat()))
     session.commit()
@@ -469,55 +479,144 @@ def _post(
     territory: Territory,
     rules: dict[int, FundingRule],
     today: date,
+    index: int = 0,
 ) -> None:
+    """A post with its holders and a line per year in every state of the cycle.
+
+    The shared `rng` is drawn exactly as before holders and the full cycle existed (so the
+    rest of the demo is unchanged); the cycle's own choices come from a generator seeded by
+    those draws. Shapes by `index`: one holder, a shared post (0,8 + 0,5 ETP), a change of
+    holder on 1 September last year, a post created on 1 September last year, half time.
+    """
     officer = _person(rng)
-    post = CooperationPost(
-        territory_id=territory.id,  # type: ignore[arg-type]
-        officer_name=f"{officer} (fictif)",
-        officer_email=f"{_slug(officer)}@exemple.invalid",
-        started_on=date(today.year - 3, rng.randint(1, 12), 1),
-    )
-    session.add(post)
-    session.flush()
+    start = date(today.year - 3, rng.randint(1, 12), 1)
+    draws = []
     for year in range(today.year - 2, today.year + 1):
-        rule = rules.get(year)
         fte = Decimal(rng.choice(["1.00", "1.00", "0.80", "0.50"]))
-        cost = (Decimal(rng.randrange(42_000, 58_000, 250)) * fte).quantize(Decimal("1"))
-        right = entitlement(fte, cost, rule) if rule else Decimal("0")
-        current = year == today.year
+        base = Decimal(rng.randrange(42_000, 58_000, 250))
         status = (
             rng.choices(
                 [RenewalStatus.a_renouveler, RenewalStatus.demande_recue, RenewalStatus.signee],
                 weights=[15, 15, 70],
             )[0]
-            if current
+            if year == today.year
             else RenewalStatus.signee
         )
-        due = date(year, 3, 31)
-        signed = status is RenewalStatus.signee
+        draws.append((year, fte, base, status))
+    cycle = random.Random(f"{officer}|{territory.code}|{today.isoformat()}")
+    holders = _demo_holders(cycle, officer, start, draws[0][1], today, index)
+    post = CooperationPost(
+        territory_id=territory.id,  # type: ignore[arg-type]
+        officer_name=", ".join(h.name for h in holders if h.ends_on is None),
+        officer_email=next(h.email for h in holders if h.ends_on is None),
+        started_on=min(h.starts_on for h in holders),
+    )
+    session.add(post)
+    session.flush()
+    for holder in holders:
+        holder.post_id = post.id  # type: ignore[assignment]
+        session.add(holder)
+    next_year = today.year + 1
+    if next_year in rules and today >= rules[next_year].renewal_opens_on:
+        draws.append((next_year, Decimal(1), draws[-1][2], RenewalStatus.a_renouveler))
+    for year, _fte, base, status in draws:
+        rule = rules.get(year)
+        fte, months = funding_rules.coverage(holders, year)
+        if rule is None or not months:
+            continue
         session.add(
-            PostFunding(
-                post_id=post.id,  # type: ignore[arg-type]
-                year=year,
-                fte=fte,
-                eligible_cost=cost,
-                entitlement=right,
-                renewal_status=status,
-                renewal_due_on=due,
-                renewal_received_on=due - timedelta(days=20)
-                if status is not RenewalStatus.a_renouveler
-                else None,
-                renewal_signed_on=due - timedelta(days=5) if signed else None,
-                advance_amount=(right * Decimal("0.7")).quantize(Decimal("0.01"))
-                if signed
-                else None,
-                advance_paid_on=due + timedelta(days=30) if signed else None,
-                balance_amount=(right * Decimal("0.3")).quantize(Decimal("0.01"))
-                if not current
-                else None,
-                balance_paid_on=date(year + 1, 6, 15) if not current else None,
-            )
+            _demo_line(cycle, post.id, year, fte, months, base, status, rule, today, index)  # type: ignore[arg-type]
         )
+
+
+def _demo_holders(
+    cycle: random.Random, officer: str, start: date, fte: Decimal, today: date, index: int
+) -> list[PostHolder]:
+    def holder(name: str, fte: Decimal, starts_on: date, ends_on: date | None = None):  # type: ignore[no-untyped-def]
+        return PostHolder(
+            name=f"{name} (fictif)",
+            email=f"{_slug(name)}@exemple.invalid",
+            fte=fte,
+            starts_on=starts_on,
+            ends_on=ends_on,
+        )
+
+    september = date(today.year - 1, 9, 1)
+    shape = index % 6
+    if shape == 1:
+        return [
+            holder(officer, Decimal("0.80"), start),
+            holder(_person(cycle), Decimal("0.50"), start),
+        ]
+    if shape == 3:
+        return [
+            holder(officer, Decimal("1.00"), start, september - timedelta(days=1)),
+            holder(_person(cycle), Decimal("1.00"), september),
+        ]
+    if shape == 4:
+        return [holder(officer, Decimal("1.00"), september)]
+    if shape == 5:
+        return [holder(officer, Decimal("0.50"), start)]
+    return [holder(officer, fte if shape == 2 else Decimal("1.00"), start)]
+
+
+def _demo_line(
+    cycle: random.Random,
+    post_id: int,
+    year: int,
+    fte: Decimal,
+    months: int,
+    base: Decimal,
+    status: RenewalStatus,
+    rule: FundingRule,
+    today: date,
+    index: int,
+) -> PostFunding:
+    """One yearly line, as far along the cycle as its year and `today` allow."""
+    cost = (base * fte * months / 12).quantize(Decimal("1"))
+    line = PostFunding(
+        post_id=post_id,
+        year=year,
+        fte=fte,
+        months=months,
+        renewal_due_on=rule.renewal_due_on,
+        renewal_status=RenewalStatus.a_renouveler,
+    )
+    if year > today.year:  # next year: the renewal has just opened
+        status = [RenewalStatus.a_renouveler, RenewalStatus.demande_recue][index % 3 == 0]
+        status = RenewalStatus.signee if index % 5 == 0 else status
+    undeclared = year >= today.year and status is RenewalStatus.a_renouveler and index % 2 == 0
+    if not undeclared:
+        line.eligible_cost = cost
+        line.entitlement = funding_rules.entitlement(fte, cost, rule, months)
+    received = rule.renewal_opens_on + timedelta(days=cycle.randint(5, 70))
+    if status is RenewalStatus.a_renouveler or received > today:
+        return line
+    line.renewal_status, line.renewal_received_on = RenewalStatus.demande_recue, received
+    signed = received + timedelta(days=cycle.randint(7, 40))
+    if status is RenewalStatus.demande_recue or signed > today:
+        return line
+    line.renewal_status, line.renewal_signed_on = RenewalStatus.signee, signed
+    paid = max(signed, date(year, 1, 1)) + timedelta(days=cycle.randint(15, 60))
+    if line.entitlement <= 0 or paid > today or (year == today.year and index % 4 == 1):
+        return line  # signed, acompte still to pay
+    line.advance_amount = funding_rules.proposed_advance(line.entitlement, rule)
+    line.advance_paid_on = paid
+    justified = date(year + 1, 1, 1) + timedelta(days=cycle.randint(20, 120))
+    if justified > today or (year == today.year - 1 and index % 4 == 2):
+        return line  # awaiting the justification of the actual cost
+    # Most posts spend about what they declared; every fourth spent much less (a sum to recover).
+    spent_less = index % 4 == 3 or index % 8 == 1
+    factor = Decimal("0.60") if spent_less else Decimal(cycle.randint(95, 105)) / 100
+    line.actual_cost = (cost * factor).quantize(Decimal("1"))
+    line.justified_on = justified
+    line.final_entitlement = funding_rules.entitlement(fte, line.actual_cost, rule, months)
+    line.balance_amount = line.final_entitlement - line.advance_amount
+    settled = justified + timedelta(days=cycle.randint(15, 45))
+    if settled > today or (year == today.year - 1 and index % 4 == 1):
+        return line  # solde computed, still to pay or to recover
+    line.balance_paid_on = settled
+    return line
 
 
 def _meetings(
@@ -529,15 +628,18 @@ def _meetings(
         )
     )
     count = 0
+    numbers: dict[MeetingKind, int] = {}
     for months_ago, kind in (
         (10, MeetingKind.copil),
         (5, MeetingKind.cotech),
         (2, MeetingKind.copil),
     ):
         held_on = today - timedelta(days=30 * months_ago + rng.randint(0, 10))
+        numbers[kind] = numbers.get(kind, 0) + 1
         meeting = Meeting(
             convention_id=convention.id,  # type: ignore[arg-type]
             kind=kind,
+            number=numbers[kind],
             held_on=held_on,
             place=rng.choice(["Salle du conseil", "Siège de l'EPCI", "Centre social"]),
             attendees=[_person(rng) for _ in range(rng.randint(4, 9))],
@@ -600,3 +702,134 @@ def _meetings(
         )
         count += 1
     return count
+
+
+# --- committees ahead: the presenter can be opened at once ----------------------------------
+
+UPCOMING = ((0, MeetingKind.copil), (7, MeetingKind.cotech), (14, MeetingKind.copil))
+
+
+def _committees_ahead(session: Session, users: list[User], today: date) -> int:
+    """For every convention with past committees, the history since the last one (so that
+    « ce qui a changé » has its who and when); for the first three in pilotage — the demo
+    officer's first — an upcoming meeting (today, in 7 days, in 14 days) with its agenda
+    built from the plan, as `create_meeting` would."""
+    session.flush()
+    conventions = list(
+        session.exec(
+            select(Convention)
+            .where(Convention.id.in_(select(Meeting.convention_id)))  # type: ignore[union-attr]
+            .order_by(Convention.id)
+        )
+    )
+    for convention in conventions:
+        _history_since_last_committee(session, convention, users)
+    officer = next(u for u in users if u.role is Role.coop_officer)
+    scope = set(
+        session.exec(select(UserTerritory.territory_id).where(UserTerritory.user_id == officer.id))
+    )
+    running = [c for c in conventions if c.phase is ConventionPhase.pilotage]
+    running.sort(key=lambda c: (c.territory_id not in scope, c.id))
+    for (days, kind), convention in zip(UPCOMING, running, strict=False):
+        _meeting_ahead(session, convention, kind, today + timedelta(days=days), today)
+    return min(len(UPCOMING), len(running))
+
+
+def _last_closed(session: Session, convention: Convention) -> Meeting | None:
+    return session.exec(
+        select(Meeting)
+        .where(Meeting.convention_id == convention.id, Meeting.status == MeetingStatus.closed)
+        .order_by(Meeting.held_on.desc())  # type: ignore[attr-defined]
+    ).first()
+
+
+def _history_since_last_committee(
+    session: Session, convention: Convention, users: list[User]
+) -> None:
+    """One action in four moved since the last committee, by its officer or advisor (an
+    entry in the history); the others stand as that committee froze them."""
+    last = _last_closed(session, convention)
+    if last is None or last.closed_at is None:
+        return
+    author = next(
+        (u for u in users if u.id == convention.advisor_id),
+        next(u for u in users if u.role is Role.caf_advisor),
+    )
+    snapshots = {
+        s.action_id: s
+        for s in session.exec(select(PlanSnapshot).where(PlanSnapshot.meeting_id == last.id))
+    }
+    actions = session.exec(
+        select(Action).where(Action.convention_id == convention.id).order_by(Action.code)
+    ).all()
+    for index, action in enumerate(actions):
+        snapshot = snapshots.get(action.id)  # type: ignore[arg-type]
+        if snapshot is None:
+            continue
+        if index % 4 != 1 or snapshot.progress == action.progress:
+            snapshot.progress = action.progress
+            continue
+        at = datetime.combine(last.held_on + timedelta(days=10 + index % 20), datetime.min.time())
+        session.add(
+            ChangeLog(
+                at=at.replace(hour=10, tzinfo=UTC),
+                user_id=author.id,
+                user_name=author.name,
+                entity="action",
+                entity_id=action.id,  # type: ignore[arg-type]
+                convention_id=convention.id,
+                operation="update",
+                changes={
+                    "progress": [snapshot.progress, action.progress],
+                    "last_comment": ["", "Point d'étape transmis par le pilote (donnée fictive)."],
+                },
+            )
+        )
+
+
+def _meeting_ahead(
+    session: Session, convention: Convention, kind: MeetingKind, held_on: date, today: date
+) -> None:
+    last = _last_closed(session, convention)
+    number = session.exec(
+        select(sa.func.count())
+        .select_from(Meeting)
+        .where(Meeting.convention_id == convention.id, Meeting.kind == kind)
+    ).one()
+    meeting = Meeting(
+        convention_id=convention.id,  # type: ignore[arg-type]
+        kind=kind,
+        number=number + 1,
+        held_on=held_on,
+        place="Salle du conseil",
+        attendees=list(last.attendees) if last else [],
+        status=MeetingStatus.planned,
+        planned_minutes=MEETING_MINUTES[kind],
+    )
+    session.add(meeting)
+    session.flush()
+    reasons = agenda_reasons(session, meeting, today)
+    actions = {
+        a.id: a for a in session.exec(select(Action).where(Action.convention_id == convention.id))
+    }
+    order = agenda_order(actions, reasons)  # type: ignore[arg-type]
+    for position, action_id in enumerate(order):
+        session.add(
+            AgendaItem(
+                meeting_id=meeting.id,  # type: ignore[arg-type]
+                position=position,
+                action_id=action_id,
+                title=actions[action_id].title,
+                reason=",".join(reasons[action_id]),
+                planned_minutes=point_minutes(reasons[action_id]),
+            )
+        )
+    session.add(
+        AgendaItem(
+            meeting_id=meeting.id,  # type: ignore[arg-type]
+            position=len(order),
+            title="Questions diverses",
+            reason="manual",
+            planned_minutes=FREE_POINT_MINUTES,
+        )
+    )

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from ctg_core.common import db
-from ctg_core.common.models import Action, Convention, CooperationPost, Indicator
+from ctg_core.common.models import Action, Convention, CooperationPost, Indicator, PostHolder
 from tests.exchange.sheets import csv_rows, dangerous_csv_cells, formula_cells
 from tests.streamlit_server import Server, browser, streamlit_server  # noqa: F401  (fixtures)
 
@@ -38,6 +38,8 @@ def hostile(streamlit_server: Server) -> int:  # noqa: F811
         action.vigilance = "@SOMME(A1:A9)"
         for post in session.exec(select(CooperationPost)):
             post.officer_name = "-2+3"
+        for holder in session.exec(select(PostHolder)):
+            holder.name = "-2+3"
         for indicator in session.exec(
             select(Indicator).where(Indicator.convention_id == convention.id)
         ):
@@ -74,7 +76,7 @@ def download(page, button: str) -> bytes:
         ("/convention?convention={id}", "Historique complet (Excel)", None),
         ("/?vue=Tableau", "Tableau affiché (Excel)", "'=CTG malicieuse"),
         ("/indicateurs?convention={id}", "Valeurs des indicateurs (Excel)", "'="),
-        ("/financement", "Tableau (Excel)", "'-2+3"),
+        ("/financement", "Lignes (Excel)", "'-2+3"),
     ],
 )
 def test_a_table_page_downloads_excel_and_csv_that_hold_no_formula(

@@ -303,7 +303,8 @@ def test_cancelling_the_confirmation_saves_nothing(app_world, officer, actions):
 def test_a_committee_member_has_nothing_to_update(app_world, actions):
     member = app_world.user(Role.committee, territories=[app_world.territory()], demo=True)
     at = no_exception(page(member))
-    assert "Aucune action à mettre à jour" in at.info[-1].value
+    # Not a page of their role (common.auth.PAGE_ROLES): refused, with nothing of its content.
+    assert "réservée aux personnes qui mettent à jour un plan d'actions" in at.warning[0].value
     assert not at.data_editor
 
 

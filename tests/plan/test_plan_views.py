@@ -231,7 +231,7 @@ def test_history_says_who_changed_what_and_in_which_meeting(session, officer, co
         "",
     )
     assert newest.summary == "Statut : En cours → Suspendue"
-    assert older.meeting == "COPIL du 21/01/2026"
+    assert older.meeting == "COPIL n° 1 du 21/01/2026"
     assert {str(c) for c in older.changes} == {
         "Avancement : 40 % → 60 %",
         "Échéance : 30/06/2026 → 31/12/2026",

@@ -11,15 +11,18 @@ from ctg_core.common import db, models, settings
 from ctg_core.common.models import (
     Action,
     ActionStatus,
+    AgendaItem,
     Convention,
     ConventionPhase,
     IndicatorValue,
     Meeting,
+    MeetingStatus,
     PostFunding,
     RenewalStatus,
     Territory,
     TerritoryKind,
     User,
+    UserTerritory,
 )
 from ctg_core.reference.funding_rules import load_funding_rules
 from ctg_core.reference.territories import load_national_epci, load_territories
@@ -93,15 +96,17 @@ def test_indicators_have_several_years_and_posts_three_funding_years(demo_world)
     per_indicator = Counter(i for i, _ in years)
     assert min(per_indicator.values()) >= 3
     fundings = session.exec(select(PostFunding)).all()
-    assert {f.year for f in fundings} == {2024, 2025, 2026}
+    # Three years, and next year's renewals opened on 1 October (tests/funding: the cycle).
+    assert {f.year for f in fundings} == {2024, 2025, 2026, 2027}
     pending = [f for f in fundings if f.renewal_status is not RenewalStatus.signee]
-    assert pending and all(f.year == 2026 for f in pending)
+    assert pending and all(f.year in {2026, 2027} for f in pending)
     assert all(f.advance_paid_on is None for f in pending)
 
 
-def test_meetings_are_in_the_past_and_people_are_labelled_fictitious(demo_world):
+def test_closed_meetings_are_in_the_past_and_people_are_labelled_fictitious(demo_world):
     session, _ = demo_world
-    assert all(m.held_on < TODAY for m in session.exec(select(Meeting)))
+    meetings = session.exec(select(Meeting)).all()
+    assert all(m.held_on < TODAY for m in meetings if m.status is MeetingStatus.closed)
     assert all("(démo)" in u.name for u in session.exec(select(User)))
     assert settings.holds_demo_data(session)
 
@@ -128,3 +133,30 @@ def test_one_demo_persona_per_role_with_the_officer_scoped_to_a_territory(demo_w
     assert len(personas[Role.coop_officer].territory_ids) == 1
     assert personas[Role.committee].territory_ids == personas[Role.coop_officer].territory_ids
     assert personas[Role.admin].territory_ids == frozenset()
+
+
+def test_three_conventions_have_a_meeting_ahead_with_its_agenda_built(demo_world):
+    session, _ = demo_world
+    ahead = session.exec(
+        select(Meeting).where(Meeting.status == MeetingStatus.planned).order_by(Meeting.held_on)
+    ).all()
+    assert [(m.held_on - TODAY).days for m in ahead] == [0, 7, 14]
+    assert len({m.convention_id for m in ahead}) == 3
+    for meeting in ahead:
+        points = session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)).all()
+        assert len(points) >= 2 and points[-1].title == "Questions diverses"
+    officer = session.exec(select(User).where(User.role == "coop_officer")).first()
+    scope = session.exec(
+        select(UserTerritory.territory_id).where(UserTerritory.user_id == officer.id)
+    ).all()
+    assert session.get(Convention, ahead[0].convention_id).territory_id in scope
+
+
+def test_what_changed_since_the_last_committee_has_its_history(demo_world):
+    from ctg_core.committee import rules
+
+    session, _ = demo_world
+    for meeting in session.exec(select(Meeting).where(Meeting.status == MeetingStatus.planned)):
+        previous = rules.previous_meeting(session, meeting)
+        changes = rules.changes_between(session, meeting.convention_id, previous, None)
+        assert changes.changed() == set(changes.entries) != set()
