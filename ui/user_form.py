@@ -11,11 +11,12 @@ import streamlit as st
 
 from ctg_core.common.auth import CurrentUser
 from ctg_core.common.models import Role
+from ctg_core.common.validation import changed_fields
 from ctg_core.people import commands as people_commands
 from ctg_core.people.queries import UserRecord
 from ctg_core.plan.queries import Choice
 from ui.confirm import ask, confirmation
-from ui.form_feedback import FormState, changed, field_error, form_problems, form_state, save
+from ui.form_feedback import FormState, field_error, form_problems, form_state, save
 from ui.plain_text import md
 
 FIELDS = ("email", "name", "role", "territory_ids")
@@ -102,17 +103,17 @@ def edit_user_form(admin: CurrentUser, record: UserRecord, territories: list[Cho
         st.markdown(f"**E-mail** : {md(record.email)}")
         values = {
             "name": st.text_input(
-                "Nom", value=record.name, key=state.widget_key("edit-user", "name")
+                "Nom", value=state.defaults["name"], key=state.widget_key("edit-user", "name")
             )
         }
         field_error(state, "name")
-        values |= _role_and_territories(state, "edit-user", shown, territories)
+        values |= _role_and_territories(state, "edit-user", state.defaults, territories)
         submitted = st.form_submit_button(
             "Enregistrer les modifications", type="primary", icon=":material/save:"
         )
     if not submitted:
         return
-    change = changed(values, state.shown or shown)
+    change = changed_fields(people_commands.UserChange, values, state.shown or shown)
     if "territory_ids" in change and sorted(change["territory_ids"]) == sorted(
         shown["territory_ids"]
     ):
@@ -126,6 +127,7 @@ def edit_user_form(admin: CurrentUser, record: UserRecord, territories: list[Cho
         ),
         done=f"Modifications de {md(record.name)} enregistrées.",
         state=state,
+        attempted=change,
     )
 
 

@@ -136,12 +136,12 @@ def test_lines_are_filtered_by_convention_and_by_meeting(
     in_carene = read(session, admin, convention_id=carene_ctg.id)
 
     assert [(i.subject, i.line.meeting) for i in in_meeting] == [
-        ("Fiche PE-02 · Accueil du mercredi", "COPIL du 25/11/2026"),
-        ("COPIL du 25/11/2026", "COPIL du 25/11/2026"),
+        ("Fiche PE-02 · Accueil du mercredi", "COPIL n° 1 du 25/11/2026"),
+        ("COPIL n° 1 du 25/11/2026", "COPIL n° 1 du 25/11/2026"),
     ]
     assert [i.changes for i in in_carene] == ["Avancement : 20 % → 90 %"]
     assert [c.label for c in viewer.meeting_choices(session, accueil.convention_id)] == [
-        "COPIL du 25/11/2026"
+        "COPIL n° 1 du 25/11/2026"
     ]
 
 
