@@ -29,6 +29,8 @@ from ctg_core.common.models import (
     Axis,
     ChangeLog,
     ConventionPhase,
+    IndicatorDirection,
+    MeasureKind,
     Meeting,
     MeetingKind,
     MeetingStatus,
@@ -258,6 +260,8 @@ _ENUMS: dict[str, type[Enum]] = {
     "phase": ConventionPhase,
     "kind": MeetingKind,
     "renewal_status": RenewalStatus,
+    "measure": MeasureKind,
+    "direction": IndicatorDirection,
 }
 _MONEY = frozenset(
     {"budget", "eligible_cost", "entitlement", "amount", "advance_amount", "balance_amount"}

@@ -60,6 +60,22 @@ FIELD_LABELS: dict[str, str] = {
     "balance_amount": "Solde",
     "balance_paid_on": "Solde versé le",
     "entitlement": "Droit",
+    "name": "Nom",
+    "unit": "Unité",
+    "measure": "Type de mesure",
+    "direction": "Sens",
+    "baseline_value": "Référence",
+    "baseline_year": "Année de référence",
+    "target_value": "Cible",
+    "target_year": "Année de la cible",
+    "catalogue_id": "Indicateur du catalogue",
+    "catalogue_code": "Indicateur du catalogue",
+    "definition": "Définition",
+    "axis_code": "Axe",
+    "file": "Fichier",
+    "filename": "Fichier",
+    "imported": "Import",
+    "values": "Valeurs",
 }
 
 
@@ -74,6 +90,7 @@ OPERATION_LABELS: dict[str, str] = {
     "archive": "Archivage",
     "close": "Clôture",
     "conflict": "Modification refusée (conflit)",
+    "import": "Import open data",
 }
 
 AGENDA_REASON_LABELS: dict[str, str] = {
