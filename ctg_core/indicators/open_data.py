@@ -27,7 +27,7 @@ from datetime import date
 
 from ctg_core.common.errors import ValidationFailed
 from ctg_core.common.models import MeasureKind
-from ctg_core.common.validation import FIRST_YEAR, LAST_YEAR, MAX_MEASURE
+from ctg_core.common.validation import FIRST_YEAR, LAST_YEAR
 from ctg_core.indicators import units
 
 MAX_BYTES = 5_000_000
@@ -116,10 +116,7 @@ def read_number(text: str) -> float | None:
         cleaned = cleaned.replace(ignored, "")
     if not cleaned:
         return None
-    number = float(cleaned.replace(",", "."))
-    if not -MAX_MEASURE <= number <= MAX_MEASURE:
-        raise ValueError(text)
-    return number
+    return float(cleaned.replace(",", "."))
 
 
 def _pick(columns: dict[str, str], wanted: tuple[str, ...]) -> str | None:
