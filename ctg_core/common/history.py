@@ -267,6 +267,7 @@ _MONEY = frozenset(
     {"budget", "eligible_cost", "entitlement", "amount", "advance_amount", "balance_amount"}
 )
 _MOMENTS = frozenset({"archived_at", "reviewed_at", "closed_at"})
+_YEARS = frozenset({"year", "baseline_year", "target_year"})  # 2025, never « 2 025 »
 
 
 def readable_value(name: str, value: Any, axes: Mapping[int, str] | None = None) -> str:
@@ -292,6 +293,8 @@ def _readable(name: str, value: Any, axes: Mapping[int, str]) -> str:
         return axes.get(int(value), f"Axe n° {value}")
     if name == "progress":
         return f"{formats.number(value)} %"
+    if name in _YEARS:
+        return str(value)
     if name in _MONEY:
         return formats.euros(Decimal(str(value)))
     if name in _MOMENTS:

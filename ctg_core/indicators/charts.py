@@ -18,8 +18,8 @@ import altair as alt
 import pandas as pd
 
 from ctg_core.common import formats
-from ctg_core.common.models import MeasureKind
-from ctg_core.indicators.queries import Comparison, IndicatorSeries
+from ctg_core.common.models import MeasureKind, TerritoryKind
+from ctg_core.indicators.queries import ComparedTerritory, Comparison, IndicatorSeries
 from ctg_core.indicators.status import expected_value, path_start, reaches_target
 from ctg_core.plan.charts import FRENCH_LOCALE
 
@@ -293,6 +293,12 @@ def describe(series: IndicatorSeries) -> str:
 # --- territories compared --------------------------------------------------------------------
 
 
+def territory_label(row: ComparedTerritory) -> str:
+    """« ★ CARENE » for the viewer's territory, « Clisson (commune) » for a commune."""
+    name = f"{row.name} (commune)" if row.kind is TerritoryKind.commune else row.name
+    return f"★ {name}" if row.highlighted else name
+
+
 def comparison_data(comparison: Comparison) -> pd.DataFrame:
     """One row per territory, best first, with its rank, its French label and whether it is
     the viewer's (written « ★ », not only coloured)."""
@@ -300,7 +306,7 @@ def comparison_data(comparison: Comparison) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Rang": [r.rank for r in rows],
-            "Territoire": [f"★ {r.name}" if r.highlighted else r.name for r in rows],
+            "Territoire": [territory_label(r) for r in rows],
             "Valeur": [r.value for r in rows],
             "Libellé": [value_text(r.value, comparison.measure, comparison.unit) for r in rows],
             "Étiquette": [value_text(r.value, comparison.measure) for r in rows],

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Self
 
 import sqlalchemy as sa
@@ -801,6 +802,7 @@ class ImportReport:
 
     catalogue_code: str
     level: str  # "epci" or "departement"
+    value_column: str
     years: tuple[int, ...]
     matched: int  # territories (or départements) found
     unknown_codes: tuple[str, ...]
@@ -855,10 +857,17 @@ def import_open_data(
 
 
 def write_figures(
-    session: Session, entry: IndicatorCatalogue, parsed: open_data.OpenDataFile, *, source: str
+    session: Session,
+    entry: IndicatorCatalogue,
+    parsed: open_data.OpenDataFile,
+    *,
+    source: str,
+    at: datetime | None = None,
 ) -> ImportReport:
     """Write the figures of a file read whole (for `import_open_data` and the demo loader):
-    a figure already there for the same territory and year is replaced by the new one."""
+    a figure already there for the same territory and year is replaced by the new one.
+    `at` is the import's moment (now unless given: the demo pins it)."""
+    at = at or utcnow()
     known: dict[str, Territory] = {}
     codes = {r.code for r in parsed.rows}
     if parsed.level == "epci":
@@ -909,12 +918,13 @@ def write_figures(
                 year=row.year,
                 value=row.value,
                 source=source,
+                imported_at=at,
             )
             session.add(figure)
             existing[area, row.year] = figure
             added += 1
         elif figure.value != row.value:
-            figure.value, figure.source, figure.imported_at = row.value, source, utcnow()
+            figure.value, figure.source, figure.imported_at = row.value, source, at
             session.add(figure)
             replaced += 1
         else:
@@ -923,6 +933,7 @@ def write_figures(
     return ImportReport(
         catalogue_code=entry.code,
         level=parsed.level,
+        value_column=parsed.value_column,
         years=tuple(parsed.years),
         matched=len(matched),
         unknown_codes=tuple(unknown),

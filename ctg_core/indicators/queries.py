@@ -243,7 +243,11 @@ def value_history(session: Session, user: CurrentUser, indicator_id: int) -> lis
             year=years[entry.entity_id],
             operation=line.operation,
             operation_label=line.operation_label,
-            summary=line.summary,
+            summary=" ; ".join(
+                str(c) if line.operation != "conflict" else f"{c.label} : {c.new} (non enregistré)"
+                for c in line.changes
+                if c.name != "year"  # the year heads the line
+            ),
         )
         for entry, line in zip(entries, lines, strict=True)
     ]
