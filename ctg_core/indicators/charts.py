@@ -366,5 +366,6 @@ def comparison_chart(comparison: Comparison, *, width: int = 520) -> alt.LayerCh
             .mark_text(align="left", baseline="top", dx=4, dy=-14, color=TARGET, fontWeight="bold")
             .encode(x=alt.X("Valeur:Q", scale=x_scale), y=alt.value(0), text="Libellé:N"),
         ]
-    height = max(22 * len(order), 60)
-    return in_french(alt.layer(*layers).properties(width=width, height=height))  # type: ignore[return-value]
+    # One 24-pixel step per territory: every name readable, whatever their number.
+    chart = alt.layer(*layers).properties(width=width, height=alt.Step(24))
+    return in_french(chart)  # type: ignore[return-value]

@@ -339,36 +339,42 @@ def catalogue_entry(session: Session, code: str) -> IndicatorCatalogue:
     return entry
 
 
-def comparable_years(session: Session, code: str, departement: str) -> list[int]:
-    """Years with at least one territory's value for this catalogue indicator, newest first."""
-    entry = session.exec(select(IndicatorCatalogue).where(IndicatorCatalogue.code == code)).first()
-    if entry is None:
-        return []
-    published = select(TerritoryFigure.year).where(
-        TerritoryFigure.catalogue_id == entry.id,
+def comparable(session: Session, departement: str) -> dict[str, list[int]]:
+    """For each catalogue code, the years with at least one territory's value in the
+    département, newest first (two queries, whatever the size of the catalogue)."""
+    published = select(TerritoryFigure.catalogue_id, TerritoryFigure.year).where(
         TerritoryFigure.departement == departement,
         TerritoryFigure.territory_id.is_not(None),  # type: ignore[union-attr]
     )
     entered = (
-        select(IndicatorValue.year)
+        select(Indicator.catalogue_id, IndicatorValue.year)
         .join(Indicator, Indicator.id == IndicatorValue.indicator_id)  # type: ignore[arg-type]
         .join(Convention, Convention.id == Indicator.convention_id)  # type: ignore[arg-type]
         .join(Territory, Territory.id == Convention.territory_id)  # type: ignore[arg-type]
         .where(
-            Indicator.catalogue_id == entry.id,
+            Indicator.catalogue_id.is_not(None),  # type: ignore[union-attr]
             Territory.departement == departement,
             *_live_value_rules(),
         )
     )
-    years = set(session.exec(published)) | set(session.exec(entered))
-    return sorted(years, reverse=True)
+    years: dict[int, set[int]] = {}
+    for query in (published.distinct(), entered.distinct()):
+        for catalogue_id, year in session.exec(query):
+            years.setdefault(catalogue_id, set()).add(year)
+    codes = dict(session.exec(select(IndicatorCatalogue.id, IndicatorCatalogue.code)).all())
+    return {codes[i]: sorted(found, reverse=True) for i, found in years.items() if i in codes}
+
+
+def comparable_years(session: Session, code: str, departement: str) -> list[int]:
+    """Years with at least one territory's value for this catalogue indicator, newest first."""
+    return comparable(session, departement).get(code, [])
 
 
 def comparable_codes(session: Session, departement: str) -> list[CatalogueEntry]:
     """Catalogue indicators with at least one value in the département (for the map's
-    layer switch and the comparison's choice)."""
-    entries = catalogue(session)
-    return [e for e in entries if comparable_years(session, e.code, departement)]
+    layer switch and the comparison's choice), in the catalogue's order."""
+    found = comparable(session, departement)
+    return [e for e in catalogue(session) if e.code in found]
 
 
 def _live_value_rules() -> list[sa.ColumnElement[bool]]:
