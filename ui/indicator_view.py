@@ -133,9 +133,7 @@ def comparison(result: Comparison) -> None:
     st.altair_chart(indicator_charts.comparison_chart(result), width="stretch")
     notes = []
     if result.departement_value is not None:
-        shown = indicator_charts.value_text(
-            result.departement_value, result.measure, result.unit
-        )
+        shown = indicator_charts.value_text(result.departement_value, result.measure, result.unit)
         notes.append(
             f"Valeur du département ({result.departement}) : {md(shown)} (ligne pointillée)."
         )
@@ -179,3 +177,35 @@ def catalogue_table(entries: Sequence[CatalogueEntry]) -> None:
     with st.expander("Définitions"):
         for e in entries:
             st.markdown(f"**{md(e.code)} — {md(e.name)}**  \n{md(e.definition) or '—'}")
+
+
+# --- the convention page's glance at its indicators ---------------------------------------------
+
+
+def convention_glance(series: Sequence[IndicatorSeries], convention_id: int) -> None:
+    """Each indicator's status and sparkline (the same sparkline as the committee's
+    presenter), with the way to the Indicateurs page."""
+    st.subheader("Indicateurs")
+    if not series:
+        st.caption("Aucun indicateur suivi pour cette convention.")
+    else:
+        per_row = 3
+        for start in range(0, len(series), per_row):
+            columns = st.columns(per_row)
+            for column, item in zip(columns, series[start : start + per_row], strict=False):
+                with column:
+                    st.markdown(f"**{md(item.name)}**  \n{item.status.text}")
+                    if item.drawable.empty:
+                        st.caption("Aucune valeur mesurée.")
+                        continue
+                    st.altair_chart(
+                        indicator_charts.sparkline(item),
+                        width="stretch",
+                        alt=indicator_charts.describe(item),
+                    )
+    st.page_link(
+        "pages/indicateurs.py",
+        label="Indicateurs : tendances, comparaison et saisie",
+        icon=":material/monitoring:",
+        query_params={"convention": str(convention_id)},
+    )

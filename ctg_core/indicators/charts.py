@@ -252,7 +252,13 @@ def sparkline(series: IndicatorSeries, *, width: int = 260, height: int = 70) ->
     y = alt.Y("Valeur:Q", axis=None, scale=y_scale)
     x = alt.X("Année:O", axis=alt.Axis(title=None, labelAngle=0, ticks=False, domain=False))
     tooltip = [alt.Tooltip("Année:O"), alt.Tooltip("Libellé:N", title="Valeur")]
-    layers: list[alt.Chart] = []
+    base = alt.Chart(data).encode(x=x, y=y, tooltip=tooltip)
+    # The values come first: a first layer without the ordinal x would leave the chart
+    # with no height in the browser (Vega-Lite sizes the view from the first layer's x).
+    layers: list[alt.Chart] = [
+        base.mark_line(strokeWidth=2, color=MEASURED),
+        base.mark_point(filled=True, size=40, color=MEASURED),
+    ]
     for _, line in references.iterrows():
         target = line["Repère"] == "Cible"
         layers.append(
@@ -264,11 +270,6 @@ def sparkline(series: IndicatorSeries, *, width: int = 260, height: int = 70) ->
             )
             .encode(y=alt.Y("Valeur:Q", scale=y_scale), tooltip=[alt.Tooltip("Libellé:N")])
         )
-    base = alt.Chart(data).encode(x=x, y=y, tooltip=tooltip)
-    layers += [
-        base.mark_line(strokeWidth=2, color=MEASURED),
-        base.mark_point(filled=True, size=40, color=MEASURED),
-    ]
     return in_french(alt.layer(*layers).properties(width=width, height=height))  # type: ignore[return-value]
 
 

@@ -166,6 +166,12 @@ def test_the_sparkline_keeps_its_signature_and_shows_target_and_baseline():
     assert len([v for v in layers(spec) if mark(v) == "rule"]) == 2
 
 
+def test_the_sparkline_s_first_layer_carries_the_years():
+    # A first layer without the ordinal x (a reference rule) drew a sparkline 0 px high.
+    spec = charts.sparkline(series([(2024, 50), (2025, 52)])).to_dict()
+    assert spec["layer"][0]["encoding"]["x"]["field"] == "Année"
+
+
 def comparison(highlight: str | None = "CARENE", departement: float | None = 63.5) -> Comparison:
     rows = [
         ("Nozay", 104.2),

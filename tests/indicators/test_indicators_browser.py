@@ -131,3 +131,22 @@ def _shots():  # type: ignore[no-untyped-def]
     folder = Path(__file__).resolve().parents[2] / "build" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def test_the_convention_page_draws_each_indicator_s_sparkline(page, streamlit_server, nantes):  # noqa: F811
+    page.goto(f"{streamlit_server.url}/convention?convention={nantes}")
+    page.get_by_role("heading", name="Indicateurs").wait_for()
+    link = page.get_by_role("link", name="Indicateurs : tendances, comparaison et saisie")
+    link.scroll_into_view_if_needed()
+    # The sparklines sit between the « Indicateurs » heading and the link to the page.
+    heading_y = page.get_by_role("heading", name="Indicateurs").bounding_box()["y"]
+    link_y = link.bounding_box()["y"]
+    page.wait_for_function(
+        """([top, bottom]) => {
+            const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+                .map(c => c.getBoundingClientRect())
+                .filter(r => r.top + window.scrollY > top && r.top + window.scrollY < bottom);
+            return charts.length > 0 && charts.every(r => r.height > 30);
+        }""",
+        arg=[heading_y + page.evaluate("window.scrollY"), link_y + page.evaluate("window.scrollY")],
+    )

@@ -209,3 +209,22 @@ def test_the_admin_imports_the_fictitious_sample_and_reads_the_report(app_world,
     app_world.session.commit()
     count = len(app_world.session.exec(select(TerritoryFigure)).all())
     assert count == 51
+
+
+def test_the_convention_page_shows_each_indicator_s_status_and_sparkline(
+    app_world, convention, families
+):
+    for year, value in ((2024, 150), (2025, 170)):
+        app_world.session.add(IndicatorValue(indicator_id=families.id, year=year, value=value))
+    app_world.session.commit()
+    manager = app_world.user(Role.caf_manager, demo=True)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["persona_id"] = manager.id
+    at.switch_page("pages/convention.py")
+    at.query_params["convention"] = str(convention.id)
+    at.run()
+
+    assert not at.exception
+    assert "Indicateurs" in [h.value for h in at.subheader]
+    assert "**Familles accompagnées**  \n✓ Atteint" in [m.value for m in at.markdown]
+    assert len(at.get("vega_lite_chart")) >= 1
