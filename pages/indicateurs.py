@@ -37,7 +37,11 @@ with db.session() as session:
     header = plan_queries.convention_header(session, user, convention_id)
     catalogue = indicator_queries.catalogue(session)
     comparable = indicator_queries.comparable_codes(session, departement)
-    axes = plan_queries.axes(session)
+    plan = plan_queries.actions_frame(session, user, convention_id, config.today())
+    links = indicator_forms.Links(
+        plan_queries.axes(session),
+        {int(a.id): f"{a.code} — {a.title}" for a in plan.itertuples()},
+    )
 
 tab_names = ["Suivi de la convention", "Comparer les territoires", "Catalogue"]
 if user.is_admin:
@@ -54,7 +58,7 @@ with tabs[0]:
                 user,
                 catalogue,
                 {s.catalogue_id for s in series if s.catalogue_id},
-                axes,
+                links,
             )
         if series:
             with st.expander(
@@ -89,7 +93,7 @@ with tabs[0]:
                         indicator_forms.add_value_form(item, user, this_year - 1)
                         indicator_forms.correct_value_form(item, user)
                     with st.expander("Modifier ou archiver l'indicateur"):
-                        indicator_forms.edit_indicator_form(item, user, axes)
+                        indicator_forms.edit_indicator_form(item, user, links)
                         indicator_forms.archive_indicator_button(item, user)
 
 # --- territories compared ----------------------------------------------------------------------

@@ -10,7 +10,6 @@ from typing import Any
 from sqlmodel import Session, select
 
 from ctg_core.common.auth import CurrentUser, current_user_from
-from ctg_core.reference.indicator_catalogue import load_indicator_catalogue
 from ctg_core.common.models import (
     Action,
     ActionStatus,
@@ -25,6 +24,7 @@ from ctg_core.common.models import (
     User,
     UserTerritory,
 )
+from ctg_core.reference.indicator_catalogue import load_indicator_catalogue
 
 NANTES_METROPOLE = "244400404"
 CARENE = "244400644"

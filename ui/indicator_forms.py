@@ -6,7 +6,8 @@ answer under the field concerned."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ DEFINITION_FIELDS = (
     "measure",
     "direction",
     "axis_id",
+    "action_id",
     "baseline_value",
     "baseline_year",
     "target_value",
@@ -35,6 +37,14 @@ DEFINITION_FIELDS = (
 )
 REPORT_KEY = "open-data-report"
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "open_data"
+
+
+@dataclass(frozen=True)
+class Links:
+    """What an indicator can be attached to: an axis, or one action of the convention."""
+
+    axes: Sequence[AxisRef]
+    actions: Mapping[int, str]  # id → « PE-01 — Créer un multi-accueil »
 
 
 def typed_number(value: float | None) -> str:
@@ -59,7 +69,7 @@ def _definition_fields(
     state: FormState,
     name: str,
     shown: dict[str, Any],
-    axes: Sequence[AxisRef],
+    links: Links,
     *,
     from_catalogue: bool,
 ) -> dict[str, Any]:
@@ -100,7 +110,7 @@ def _definition_fields(
                 key=key("direction"),
             )
             field_error(state, "direction")
-        labels = {None: "Aucun axe"} | {a.id: a.label for a in axes}
+        labels = {None: "Aucun axe"} | {a.id: a.label for a in links.axes}
         options = list(labels)
         values["axis_id"] = st.selectbox(
             "Axe",
@@ -110,6 +120,17 @@ def _definition_fields(
             key=key("axis_id"),
         )
         field_error(state, "axis_id")
+    measured = {None: "Aucune action (indicateur de la convention)"} | dict(links.actions)
+    choices = list(measured)
+    values["action_id"] = st.selectbox(
+        "Action mesurée",
+        choices,
+        index=choices.index(shown["action_id"]) if shown["action_id"] in choices else 0,
+        format_func=lambda i: measured.get(i, f"Action n° {i}"),
+        key=key("action_id"),
+        help="Rattaché à une action, l'indicateur est montré avec elle en comité.",
+    )
+    field_error(state, "action_id")
     cols = st.columns(4)
     for col, field, label, hint in (
         (cols[0], "baseline_value", "Référence", "ex. 120 ou 42,5"),
@@ -134,6 +155,7 @@ def _blank_definition() -> dict[str, Any]:
         "measure": MeasureKind.quantity,
         "direction": IndicatorDirection.higher_is_better,
         "axis_id": None,
+        "action_id": None,
         "baseline_value": "",
         "baseline_year": "",
         "target_value": "",
@@ -147,7 +169,7 @@ def new_indicator_form(
     user: CurrentUser,
     entries: Sequence[CatalogueEntry],
     followed: set[int],
-    axes: Sequence[AxisRef],
+    links: Links,
 ) -> None:
     """An indicator from the catalogue (comparable across territories) or the convention's own."""
     origin = st.radio(
@@ -185,7 +207,7 @@ def new_indicator_form(
             )
             field_error(state, "catalogue_id")
         values |= _definition_fields(
-            state, name, state.shown, axes, from_catalogue=origin == "catalogue"
+            state, name, state.shown, links, from_catalogue=origin == "catalogue"
         )
         submitted = st.form_submit_button(
             "Ajouter l'indicateur", type="primary", icon=":material/add:"
@@ -200,7 +222,7 @@ def new_indicator_form(
         )
 
 
-def edit_indicator_form(item: IndicatorSeries, user: CurrentUser, axes: Sequence[AxisRef]) -> None:
+def edit_indicator_form(item: IndicatorSeries, user: CurrentUser, links: Links) -> None:
     """Only the fields changed are sent, with the version the form showed."""
     name = f"indicator-{item.id}"
     state = form_state(name)
@@ -210,6 +232,7 @@ def edit_indicator_form(item: IndicatorSeries, user: CurrentUser, axes: Sequence
         "measure": item.measure,
         "direction": item.direction,
         "axis_id": item.axis_id,
+        "action_id": item.action_id,
         "baseline_value": typed_number(item.baseline_value),
         "baseline_year": typed_year(item.baseline_year),
         "target_value": typed_number(item.target_value),
@@ -223,7 +246,7 @@ def edit_indicator_form(item: IndicatorSeries, user: CurrentUser, axes: Sequence
         st.caption("Nom, unité, type de mesure et sens viennent du catalogue.")
     with st.form(f"{name}-{state.generation}", enter_to_submit=False):
         values = _definition_fields(
-            state, name, state.shown, axes, from_catalogue=item.catalogue_code is not None
+            state, name, state.shown, links, from_catalogue=item.catalogue_code is not None
         )
         submitted = st.form_submit_button("Enregistrer l'indicateur", icon=":material/save:")
     if not submitted:

@@ -244,10 +244,12 @@ def sparkline_data(series: IndicatorSeries) -> pd.DataFrame:
 
 
 def sparkline(series: IndicatorSeries, *, width: int = 260, height: int = 70) -> alt.LayerChart:
-    """The measured values as a line with points, the target as a dashed rule and the
-    baseline as a thin one; no axis (the caption `describe` says the numbers)."""
+    """The measured values as a line with points and the target as a dashed rule; no axis
+    (the caption `describe` says the numbers). The y scale includes the target so that the
+    distance left to go is visible."""
     data = sparkline_data(series)
     references = reference_lines(series)
+    references = references[references["Repère"] == "Cible"]
     y_scale = alt.Scale(domain=_domain([*data["Valeur"], *references["Valeur"]]), nice=False)
     y = alt.Y("Valeur:Q", axis=None, scale=y_scale)
     x = alt.X("Année:O", axis=alt.Axis(title=None, labelAngle=0, ticks=False, domain=False))
@@ -260,25 +262,21 @@ def sparkline(series: IndicatorSeries, *, width: int = 260, height: int = 70) ->
         base.mark_point(filled=True, size=40, color=MEASURED),
     ]
     for _, line in references.iterrows():
-        target = line["Repère"] == "Cible"
         layers.append(
             alt.Chart(pd.DataFrame([line]))
-            .mark_rule(
-                color=TARGET if target else REFERENCE,
-                strokeDash=[4, 3] if target else [1, 0],
-                opacity=0.8,
-            )
+            .mark_rule(color=TARGET, strokeDash=[4, 3], opacity=0.8)
             .encode(y=alt.Y("Valeur:Q", scale=y_scale), tooltip=[alt.Tooltip("Libellé:N")])
         )
     return in_french(alt.layer(*layers).properties(width=width, height=height))  # type: ignore[return-value]
 
 
 def describe(series: IndicatorSeries) -> str:
-    """A sentence that says what the sparkline shows (alt text; status never by colour)."""
+    """A sentence that says what the sparkline shows (alt text; the status is written beside
+    it by the pages, `series.status.text`)."""
     unit = f" {series.unit}" if series.unit else ""
     drawable = series.drawable
     if drawable.empty:
-        return f"{series.name} : aucune valeur mesurée ; statut : {series.status.text}."
+        return f"{series.name} : aucune valeur mesurée."
     first, last = drawable.iloc[0], drawable.iloc[-1]
     text = (
         f"{series.name} : {formats.number(first['value'], 1)}{unit} en {int(first['year'])}, "
@@ -288,7 +286,7 @@ def describe(series: IndicatorSeries) -> str:
         text += f" ; cible {formats.number(series.target_value, 1)}{unit}"
         if series.target_year:
             text += f" en {series.target_year}"
-    return text + f" ; statut : {series.status.text}."
+    return text + "."
 
 
 # --- territories compared --------------------------------------------------------------------

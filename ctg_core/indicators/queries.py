@@ -70,19 +70,24 @@ class IndicatorSeries:
             self.target_year,
         )
 
+    def _in_bounds(self) -> pd.Series:
+        if "in_bounds" in self.points:
+            return self.points["in_bounds"].astype(bool)
+        return self.points["value"].map(lambda v: units.within(self.measure, v)).astype(bool)
+
     @property
     def drawable(self) -> pd.DataFrame:
         """The points a chart can place: finite and within the bounds of the kind (a value
         stored before the bounds existed is listed, marked, but left off the scale)."""
         if self.points.empty:
             return self.points
-        return self.points[self.points["in_bounds"].astype(bool)]
+        return self.points[self._in_bounds()]
 
     @property
     def out_of_bounds(self) -> pd.DataFrame:
         if self.points.empty:
             return self.points
-        return self.points[~self.points["in_bounds"].astype(bool)]
+        return self.points[~self._in_bounds()]
 
 
 def _series(

@@ -160,10 +160,11 @@ def test_small_multiples_title_each_indicator_with_its_status_in_words():
     assert spec["config"]["locale"]["number"]["decimal"] == ","
 
 
-def test_the_sparkline_keeps_its_signature_and_shows_target_and_baseline():
+def test_the_sparkline_keeps_its_signature_and_shows_the_target():
     spec = charts.sparkline(series([(2024, 50), (2025, 52)]), width=200, height=60).to_dict()
     assert (spec["width"], spec["height"]) == (200, 60)
-    assert len([v for v in layers(spec) if mark(v) == "rule"]) == 2
+    [rule] = [v for v in layers(spec) if mark(v) == "rule"]
+    assert rule["rows"][0]["Libellé"] == "Cible 2028 : 60 familles"
 
 
 def test_the_sparkline_s_first_layer_carries_the_years():
@@ -217,9 +218,14 @@ def test_without_a_departement_figure_there_is_no_reference_line():
     assert [v for v in layers(spec) if mark(v) == "rule"] == []
 
 
-def test_describe_says_the_status_in_words():
+def test_describe_says_first_and_last_values_and_the_target():
     text = charts.describe(series([(2023, 40), (2025, 52)], measure=MeasureKind.quantity))
     assert text == (
         "Familles accompagnées : 40,0 familles en 2023, 52,0 familles en 2025 ; "
-        "cible 60,0 familles en 2028 ; statut : ↗ En bonne voie."
+        "cible 60,0 familles en 2028."
     )
+
+
+def test_describe_leaves_out_a_stored_value_out_of_bounds():
+    text = charts.describe(series([(2023, 40), (2025, -1e308)]))
+    assert text.startswith("Familles accompagnées : 40,0 familles en 2023, 40,0 familles en 2023")

@@ -77,8 +77,10 @@ def open_map(page, url: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_the_comparison_chart_shows_every_territory_and_the_departement(
-    page, streamlit_server, nantes
-):  # noqa: F811
+    page,
+    streamlit_server,  # noqa: F811
+    nantes,
+):
     page.goto(f"{streamlit_server.url}/indicateurs?convention={nantes}")
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     page.get_by_role("tab", name="Comparer les territoires").click()
