@@ -90,7 +90,7 @@ with tabs[0]:
                         indicator_view.value_history(changes)
                 if header.can_edit_plan:
                     with st.expander("Saisir ou corriger une valeur"):
-                        indicator_forms.add_value_form(item, user, this_year - 1)
+                        indicator_forms.add_value_form(item, user, this_year)
                         indicator_forms.correct_value_form(item, user)
                     with st.expander("Modifier ou archiver l'indicateur"):
                         indicator_forms.edit_indicator_form(item, user, links)

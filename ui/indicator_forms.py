@@ -16,6 +16,7 @@ import streamlit as st
 from ctg_core.common.auth import CurrentUser
 from ctg_core.common.models import IndicatorDirection, MeasureKind
 from ctg_core.indicators import commands as indicator_commands
+from ctg_core.indicators import open_data
 from ctg_core.indicators.queries import CatalogueEntry, IndicatorSeries
 from ctg_core.plan.queries import AxisRef
 from ui.confirm import ask, confirmation
@@ -293,10 +294,13 @@ def archive_indicator_button(item: IndicatorSeries, user: CurrentUser) -> None:
 # --- values ------------------------------------------------------------------------------------
 
 
-def add_value_form(item: IndicatorSeries, user: CurrentUser, default_year: int) -> None:
+def add_value_form(item: IndicatorSeries, user: CurrentUser, this_year: int) -> None:
+    """A value for one year; the box proposes last year, or this year once last year is in."""
     name = f"measure-{item.id}"
     state = form_state(name)
-    state.start(item.id, {"year": str(default_year), "value": "", "source": item.source}, None)
+    measured = {int(y) for y in item.points["year"]}
+    proposed = this_year - 1 if this_year - 1 not in measured else this_year
+    state.start(item.id, {"year": str(proposed), "value": "", "source": item.source}, None)
     assert state.shown is not None
     form_problems(state, ("year", "value", "source"))
     key = lambda f: state.widget_key(name, f)  # noqa: E731
@@ -599,9 +603,10 @@ def open_data_form(user: CurrentUser, entries: Sequence[CatalogueEntry]) -> None
     """Import a Caf file for a catalogue indicator: the report says how many territories
     matched and which codes did not; a bad file changes nothing."""
     by_code = {e.code: e for e in entries}
+    codes = sorted(by_code, key=lambda c: (c not in open_data.VALUE_COLUMNS, by_code[c].name))
     code = st.selectbox(
         "Indicateur du catalogue",
-        list(by_code),
+        codes,
         format_func=lambda c: f"{c} — {by_code[c].name}",
         key="open-data-code",
     )

@@ -123,18 +123,23 @@ def _pick(columns: dict[str, str], wanted: tuple[str, ...]) -> str | None:
     return next((columns[w] for w in wanted if w in columns), None)
 
 
-def _value_column(columns: dict[str, str], catalogue_code: str, used: set[str]) -> str:
-    known = _pick(columns, VALUE_COLUMNS.get(catalogue_code, ()))
-    if known:
-        return known
-    others = [original for key, original in columns.items() if original not in used]
-    if len(others) == 1:
-        return others[0]
+def value_columns(catalogue_code: str) -> tuple[str, ...]:
+    """The columns that may hold this indicator's value: those of the Caf files, or a column
+    named after its code (« ASSMAT »). Never « the only other column »: a file of
+    allocataires must not be read as assistants maternels."""
+    return (*VALUE_COLUMNS.get(catalogue_code, ()), _header(catalogue_code))
+
+
+def _value_column(columns: dict[str, str], catalogue_code: str) -> str:
+    found = _pick(columns, value_columns(catalogue_code))
+    if found:
+        return found
     listed = ", ".join(f"« {c} »" for c in columns.values())
+    expected = ", ".join(c.upper() for c in value_columns(catalogue_code))
     raise ValidationFailed(
         {
-            "file": f"Colonne de valeur introuvable pour l'indicateur {catalogue_code} "
-            f"(colonnes du fichier : {listed})."
+            "file": f"Ce fichier n'a pas de colonne pour l'indicateur {catalogue_code} "
+            f"(attendu : {expected} ; colonnes du fichier : {listed})."
         }
     )
 
@@ -168,9 +173,7 @@ def read_caf_file(content: bytes | str, catalogue_code: str, kind: MeasureKind) 
             }
         )
     name_column = _pick(columns, NAME_COLUMNS)
-    used = {code_column, year_column, *([name_column] if name_column else [])}
-    used |= {columns[k] for k in ("depsepci", "dep_siege", "region", "reg") if k in columns}
-    value_column = _value_column(columns, catalogue_code, used)
+    value_column = _value_column(columns, catalogue_code)
     position = {name: header.index(name) for name in (code_column, year_column, value_column)}
     name_at = header.index(name_column) if name_column else None
 

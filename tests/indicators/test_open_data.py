@@ -186,3 +186,19 @@ def test_only_the_admin_imports(world, session, admin):
     with pytest.raises(PermissionDenied):
         run_import(session, manager, "TXCOUV", f"NUMEPCI;annee;TAUX_COUV_GLOBAL\n{CARENE};2024;5\n")
     assert figures(session) == []
+
+
+def test_a_file_of_another_indicator_is_not_read_as_this_one():
+    # The allocataires sample has one value column, NB_ALLOC: never « assistants maternels ».
+    text = (SAMPLES / "caf_allocataires_epci_fictif.csv").read_text(encoding="utf-8")
+    with pytest.raises(ValidationFailed) as refused:
+        open_data.read_caf_file(text, "ASSMAT", MeasureKind.count)
+    assert (
+        "pas de colonne pour l'indicateur ASSMAT (attendu : ASSMAT" in refused.value.errors["file"]
+    )
+
+
+def test_a_column_named_after_the_catalogue_code_is_read():
+    text = f"NUMEPCI;annee;ASSMAT\n{CARENE};2024;412\n"
+    parsed = open_data.read_caf_file(text, "ASSMAT", MeasureKind.count)
+    assert (parsed.value_column, parsed.rows[0].value) == ("ASSMAT", 412)
