@@ -229,3 +229,12 @@ def test_describe_says_first_and_last_values_and_the_target():
 def test_describe_leaves_out_a_stored_value_out_of_bounds():
     text = charts.describe(series([(2023, 40), (2025, -1e308)]))
     assert text.startswith("Familles accompagnées : 40,0 familles en 2023, 40,0 familles en 2023")
+
+
+@pytest.mark.parametrize("stored", [1e30, -1e308, float("inf")])
+def test_the_presenter_s_sparkline_and_caption_survive_a_stored_value_out_of_bounds(stored):
+    # The committee's indicator panel draws `sparkline` and writes `describe`.
+    item = series([(2024, 50), (2025, stored)])
+    spec = charts.sparkline(item).to_dict()
+    assert {r["Valeur"] for v in layers(spec) for r in v["rows"] if "Année" in r} == {50}
+    assert charts.describe(item).endswith("; cible 60,0 familles en 2028.")
