@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from ctg_core.common import config, db, formats
-from ctg_core.common.models import TerritoryKind
+from ctg_core.common.models import MeasureKind, TerritoryKind
 from ctg_core.indicators import charts as indicator_charts
 from ctg_core.indicators import queries as indicator_queries
 from ctg_core.overview import map as overview_map
@@ -220,7 +220,8 @@ def indicator_layer(departement: str) -> overview_map.IndicatorLayer | None:
         )
         for r in result.rows
     }
-    return overview_map.IndicatorLayer(code, result.name, result.unit, int(year), values)
+    digits = 0 if result.measure is MeasureKind.count else 1
+    return overview_map.IndicatorLayer(code, result.name, result.unit, int(year), values, digits)
 
 
 @st.fragment
