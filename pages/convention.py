@@ -8,10 +8,11 @@ import streamlit as st
 
 from ctg_core.common import config, db
 from ctg_core.common.errors import CtgError
+from ctg_core.indicators import queries as indicator_queries
 from ctg_core.plan import filters as plan_filters
 from ctg_core.plan import queries as plan_queries
 from ctg_core.plan.queries import ConventionHeader
-from ui import action_form, convention_form, exchange_view, plan_view
+from ui import action_form, convention_form, exchange_view, indicator_view, plan_view
 from ui.auth import current_user
 from ui.axis_status_view import show_axis_status
 from ui.convention_header import (
@@ -48,6 +49,7 @@ if current is not None:
                 else active
             )
             axes = plan_queries.axes(session)
+            indicators = indicator_queries.convention_indicators(session, user, current)
     except CtgError as error:
         complaint = f"{md(error.message)}"
 
@@ -90,6 +92,8 @@ show_convention_admin(header, user)
 exchange_view.history_downloads(header, user)
 st.divider()
 show_axis_status(active, sorted(st.session_state.get(plan_view.AXES) or []))
+st.divider()
+indicator_view.convention_glance(indicators, header.id)
 st.divider()
 
 # --- the plan d'actions ----------------------------------------------------------------------

@@ -1,21 +1,25 @@
-"""Indicateurs — trends of a convention's indicators against their baseline and target."""
+"""Indicateurs — a convention's indicators against their baseline and target, with their
+status; territories compared on a catalogue indicator; the catalogue; the Caf open data.
+Deep link: ?convention=<id>."""
 
-import pandas as pd
 import streamlit as st
 
-from ctg_core.common import config, db, formats
+from ctg_core.common import config, db
+from ctg_core.common.errors import CtgError
 from ctg_core.indicators import charts as indicator_charts
-from ctg_core.indicators import commands as indicator_commands
 from ctg_core.indicators import queries as indicator_queries
 from ctg_core.plan import queries as plan_queries
-from ui import exchange_view
+from ui import exchange_view, indicator_forms, indicator_view
 from ui.auth import current_user
 from ui.chart_specs import spec_of
 from ui.convention_picker import pick_convention, readable_refs
-from ui.form_feedback import save, show_flash
+from ui.feedback import show_error
+from ui.form_feedback import show_flash
 from ui.plain_text import md
 
 user = current_user()
+this_year = config.today().year
+departement = config.departement()
 show_flash()
 st.title("Indicateurs")
 
@@ -31,58 +35,132 @@ convention_id = pick_convention(
 with db.session() as session:
     series = indicator_queries.convention_indicators(session, user, convention_id)
     header = plan_queries.convention_header(session, user, convention_id)
+    catalogue = indicator_queries.catalogue(session)
+    comparable = indicator_queries.comparable_codes(session, departement)
+    plan = plan_queries.actions_frame(session, user, convention_id, config.today())
+    links = indicator_forms.Links(
+        plan_queries.axes(session),
+        {int(a.id): f"{a.code} — {a.title}" for a in plan.itertuples()},
+    )
 
-if not series:
-    st.info("Cette convention n'a pas encore d'indicateur.", icon=":material/info:")
-    st.stop()
-exchange_view.indicator_downloads(convention_id, header.territory_name, user)
-if header.can_edit_plan:
-    exchange_view.indicator_import(convention_id, user)
+tab_names = ["Suivi de la convention", "Comparer les territoires", "Catalogue"]
+if user.is_admin:
+    tab_names.append("Import open data")
+tabs = st.tabs(tab_names)
 
-for item in series:
-    with st.container(border=True):
-        st.subheader(md(item.name))
-        left, right = st.columns([3, 2])
-        with left:
-            st.vega_lite_chart(
-                spec=spec_of(indicator_charts.sparkline, item, width=520, height=180)
+# --- the convention's indicators ---------------------------------------------------------------
+
+with tabs[0]:
+    if header.can_edit_plan:
+        with st.expander("Ajouter un indicateur", icon=":material/add_circle:"):
+            indicator_forms.new_indicator_form(
+                convention_id,
+                user,
+                catalogue,
+                {s.catalogue_id for s in series if s.catalogue_id},
+                links,
             )
-            st.caption(md(indicator_charts.describe(item)))
-        with right:
-            unit = f" {md(item.unit)}" if item.unit else ""
-            sens = item.direction.label
-            st.markdown(
-                f"**Référence** : {formats.number(item.baseline_value, 1)}{unit} "
-                f"({item.baseline_year or '—'})  \n"
-                f"**Cible** : {formats.number(item.target_value, 1)}{unit} "
-                f"({item.target_year or '—'}) · {sens}  \n"
-                f"**Source** : {md(item.source) if item.source else '—'}"
-            )
-            table = pd.DataFrame(
-                {
-                    "Année": item.points["year"].astype(int),
-                    "Valeur": [f"{formats.number(v, 1)}{unit}" for v in item.points["value"]],
-                    "Source": item.points["source"],
-                }
-            )
-            st.dataframe(table, hide_index=True)
+        if series:
+            with st.expander(
+                "Saisir une année pour tous les indicateurs", icon=":material/edit_calendar:"
+            ):
+                indicator_forms.year_form(convention_id, series, user, this_year)
+    if not series:
+        st.info("Cette convention n'a pas encore d'indicateur.", icon=":material/info:")
+    else:
+        exchange_view.indicator_downloads(convention_id, header.territory_name, user)
         if header.can_edit_plan:
-            with st.form(f"measure-{item.id}"):
-                cols = st.columns(3)
-                year = cols[0].number_input(
-                    "Année", min_value=2000, max_value=2100, value=config.today().year, step=1
+            exchange_view.indicator_import(convention_id, user)
+        indicator_view.status_table(series)
+        indicator_view.status_rule_caption()
+        st.vega_lite_chart(spec=spec_of(indicator_charts.small_multiples, series), width="content")
+        for item in series:
+            with st.container(border=True):
+                st.subheader(md(item.name))
+                left, right = st.columns([3, 2])
+                with left:
+                    indicator_view.trend(item)
+                with right:
+                    indicator_view.facts(item)
+                    indicator_view.values_table(item)
+                with st.expander("Historique des valeurs"):
+                    try:
+                        with db.session() as session:
+                            changes = indicator_queries.value_history(session, user, item.id)
+                    except CtgError as error:
+                        show_error(error)
+                    else:
+                        indicator_view.value_history(changes)
+                if header.can_edit_plan:
+                    with st.expander("Saisir ou corriger une valeur"):
+                        indicator_forms.add_value_form(item, user, this_year)
+                        indicator_forms.correct_value_form(item, user)
+                    with st.expander("Modifier ou archiver l'indicateur"):
+                        indicator_forms.edit_indicator_form(item, user, links)
+                        indicator_forms.archive_indicator_button(item, user)
+
+# --- territories compared ----------------------------------------------------------------------
+
+with tabs[1]:
+    if not comparable:
+        st.info(
+            "Aucun indicateur du catalogue n'a encore de valeur dans le département.",
+            icon=":material/info:",
+        )
+    else:
+        by_code = {e.code: e for e in comparable}
+        followed = [s.catalogue_code for s in series if s.catalogue_code in by_code]
+        choice_col, year_col = st.columns([3, 1])
+        code = choice_col.selectbox(
+            "Indicateur du catalogue",
+            list(by_code),
+            index=list(by_code).index(followed[0]) if followed else 0,
+            format_func=lambda c: by_code[c].name,
+            key="compare-code",
+        )
+        with db.session() as session:
+            years = indicator_queries.comparable_years(session, code, departement)
+        year = year_col.selectbox("Année", years, key=f"compare-year-{code}")
+        mine = user.territory_ids or {header.territory_id}
+        with db.session() as session:
+            result = indicator_queries.compare_territories(
+                session, code, year, departement, highlight=mine
+            )
+        indicator_view.comparison(result)
+        st.page_link(
+            "pages/vue_ensemble.py",
+            label="Voir ces valeurs sur la carte",
+            icon=":material/map:",
+            query_params={"couche": code, "annee": str(year)},
+        )
+
+# --- the catalogue and the open data (admin) -----------------------------------------------------
+
+with tabs[2]:
+    st.caption(
+        "Indicateurs communs aux CTG : même définition et même unité partout, ils se comparent "
+        "d'un territoire à l'autre."
+    )
+    indicator_view.catalogue_table(catalogue)
+    if user.is_admin:
+        with st.expander("Ajouter au catalogue", icon=":material/add_circle:"):
+            indicator_forms.new_catalogue_entry_form(user)
+        with st.expander("Modifier une entrée du catalogue", icon=":material/edit:"):
+            by_id = {e.id: e for e in catalogue}
+            if by_id:
+                picked = st.selectbox(
+                    "Entrée",
+                    list(by_id),
+                    format_func=lambda i: f"{by_id[i].code} — {by_id[i].name}",
+                    key="catalogue-edit-pick",
                 )
-                value = cols[1].text_input("Valeur mesurée", placeholder="ex. 42,5")
-                source = cols[2].text_input("Source", value=item.source)
-                if st.form_submit_button("Ajouter la valeur"):
-                    save(
-                        lambda session, item=item, year=year, value=value, source=source: (
-                            indicator_commands.record_indicator_value(
-                                session,
-                                user,
-                                item.id,
-                                {"year": int(year), "value": value, "source": source},
-                            )
-                        ),
-                        done="Valeur enregistrée.",
-                    )
+                indicator_forms.edit_catalogue_entry_form(by_id[picked], user)
+
+if user.is_admin:
+    with tabs[3]:
+        st.caption(
+            "Fichiers open data de la Caf par EPCI (ou par département) : taux de couverture, "
+            "places en EAJE, allocataires. Un fichier illisible ou sans territoire connu "
+            "n'importe rien."
+        )
+        indicator_forms.open_data_form(user, catalogue)

@@ -16,8 +16,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from ctg_core.common import config, db, formats
-from ctg_core.common.models import TerritoryKind
+from ctg_core.common.models import MeasureKind, TerritoryKind
 from ctg_core.exchange import exports
+from ctg_core.indicators import charts as indicator_charts
+from ctg_core.indicators import queries as indicator_queries
 from ctg_core.overview import map as overview_map
 from ctg_core.overview import queries as overview
 from ctg_core.overview.queries import OverviewKpis, TerritoryRow
@@ -32,6 +34,9 @@ SELECTED_KEY = "ov_selected"
 MAP_KEY = "ov_map"
 TABLE_KEY = "ov_table"
 TABLE_CODES_KEY = "ov_table_codes"
+LAYER_KEY = "couche"  # ?couche=TXCOUV&annee=2024 reopens the same layer
+YEAR_KEY = "annee"
+PHASE_LAYER = "phase"
 
 
 @st.cache_resource(show_spinner=False)
@@ -196,12 +201,52 @@ def show_panel(row: TerritoryRow | None) -> None:
         )
 
 
+def indicator_layer(departement: str) -> overview_map.IndicatorLayer | None:
+    """The map's layer switch, kept in the URL: the phase of each CTG (default), or a
+    catalogue indicator in one year, as on the Indicateurs page."""
+    with db.session() as session:
+        found = indicator_queries.comparable(session, departement)
+        names = {e.code: e.name for e in indicator_queries.catalogue(session) if e.code in found}
+    if not names:
+        return None
+    layer_col, year_col = st.columns([3, 1])
+    options = [PHASE_LAYER, *names]
+    wanted = st.query_params.get(LAYER_KEY, PHASE_LAYER)
+    code = layer_col.selectbox(
+        "Couche de la carte",
+        options,
+        index=options.index(wanted) if wanted in options else 0,
+        format_func=lambda c: "Phase de la CTG" if c == PHASE_LAYER else names[c],
+    )
+    if code not in names:
+        for key in (LAYER_KEY, YEAR_KEY):
+            st.query_params.pop(key, None)
+        return None
+    years = [str(y) for y in found[code]]
+    asked = st.query_params.get(YEAR_KEY, "")
+    year = year_col.selectbox("Année", years, index=years.index(asked) if asked in years else 0)
+    st.query_params[LAYER_KEY], st.query_params[YEAR_KEY] = code, year
+    with db.session() as session:
+        result = indicator_queries.compare_territories(session, code, int(year), departement)
+    values = {
+        r.code: overview_map.LayerValue(
+            r.value, indicator_charts.value_text(r.value, result.measure, result.unit), r.source
+        )
+        for r in result.rows
+    }
+    digits = 0 if result.measure is MeasureKind.count else 1
+    return overview_map.IndicatorLayer(code, result.name, result.unit, int(year), values, digits)
+
+
 @st.fragment
 def map_and_panel(rows: list[TerritoryRow], shapes: overview_map.Shapes, tiles: str) -> None:
+    layer = indicator_layer(config.departement())
     left, right = st.columns([3, 1])
     with left:
         st_folium(
-            overview_map.overview_map(rows, shapes, tiles=tiles),
+            overview_map.indicator_map(rows, shapes, layer, tiles=tiles)
+            if layer
+            else overview_map.overview_map(rows, shapes, tiles=tiles),
             key=MAP_KEY,
             height=520,
             use_container_width=True,
@@ -210,7 +255,10 @@ def map_and_panel(rows: list[TerritoryRow], shapes: overview_map.Shapes, tiles: 
         )
         st.caption("Contours : IGN Admin Express · populations municipales : INSEE.")
     with right:
-        st.html(overview_map.legend_html(Counter(r.phase_key for r in rows)))
+        if layer:
+            st.html(overview_map.indicator_legend_html(layer, [r.code for r in rows]))
+        else:
+            st.html(overview_map.legend_html(Counter(r.phase_key for r in rows)))
         selected = st.session_state.get(SELECTED_KEY)
         show_panel(next((r for r in rows if r.code == selected), None))
 

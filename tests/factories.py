@@ -17,12 +17,14 @@ from ctg_core.common.models import (
     Convention,
     ConventionPhase,
     Indicator,
+    IndicatorCatalogue,
     PhaseChange,
     Role,
     Territory,
     User,
     UserTerritory,
 )
+from ctg_core.reference.indicator_catalogue import load_indicator_catalogue
 
 NANTES_METROPOLE = "244400404"
 CARENE = "244400644"
@@ -117,6 +119,30 @@ class World:
         }
         values.update(fields)
         row = Indicator(convention_id=convention.id, name=name, **values)
+        self.session.add(row)
+        self.session.commit()
+        return row
+
+    def catalogue_entry(self, code: str = "TXCOUV") -> IndicatorCatalogue:
+        """An entry of the shipped catalogue (loaded on first use: it is wiped between tests)."""
+        load_indicator_catalogue(self.session)
+        query = select(IndicatorCatalogue).where(IndicatorCatalogue.code == code)
+        return self.session.exec(query).one()
+
+    def catalogue_indicator(
+        self, convention: Convention, code: str = "TXCOUV", **fields: Any
+    ) -> Indicator:
+        """The convention's indicator following catalogue entry `code`."""
+        entry = self.catalogue_entry(code)
+        values: dict[str, Any] = {
+            "name": entry.name,
+            "unit": entry.unit,
+            "measure": entry.measure,
+            "direction": entry.direction,
+            "catalogue_id": entry.id,
+        }
+        values.update(fields)
+        row = Indicator(convention_id=convention.id, **values)
         self.session.add(row)
         self.session.commit()
         return row

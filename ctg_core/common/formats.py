@@ -17,34 +17,41 @@ LOCALE = "fr_FR"
 PARIS = ZoneInfo("Europe/Paris")  # the users' clock
 
 
-# Past this magnitude a number is written in scientific notation: Babel cannot format it
-# (and no one reads 30 digits); a value stored before the core bounded numbers must show.
-_PLAIN_LIMIT = 1e15
+# Past this magnitude a number is written in scientific notation (1,00 × 10³⁰): Babel's
+# decimal arithmetic cannot place digits past 28 significant ones, and nobody reads them.
+LARGEST_PLAIN = 1e15
+NOT_A_NUMBER = "valeur non numérique"
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def _readable(value: float | int | Decimal, scale: int = 1) -> str | None:
-    """What to show instead of Babel's output for a value Babel cannot format, else None."""
+def _unusual(value: float | int | Decimal) -> str | None:
+    """How a number Babel cannot format is written (never raises), else None.
+
+    Stored values written before the bounds existed (±1e308, infinities on PostgreSQL, NaN)
+    must still display: formatting never raises on what the database holds.
+    """
     try:
-        as_float = float(value) * scale
-    except (OverflowError, ValueError, ArithmeticError):
-        return "—"
-    if math.isnan(as_float):
-        return "—"
-    if math.isinf(as_float):
-        return "∞" if as_float > 0 else "-∞"
-    if abs(as_float) >= _PLAIN_LIMIT:
-        mantissa, exponent = f"{as_float:.3e}".split("e")
-        return f"{mantissa.replace('.', ',')} × 10^{int(exponent)}"
-    return None
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return str(value)
+    if math.isnan(number):
+        return NOT_A_NUMBER
+    if math.isinf(number):
+        return "∞" if number > 0 else "−∞"
+    if abs(number) < LARGEST_PLAIN:
+        return None
+    mantissa, exponent = f"{number:.2e}".split("e")
+    power = str(int(exponent)).translate(_SUPERSCRIPT)
+    return f"{mantissa.replace('-', '−').replace('.', ',')} × 10{power}"
 
 
 def number(value: float | int | Decimal | None, digits: int = 0) -> str:
-    """1 234,5 — empty string for a missing value; never raises on a stored value."""
+    """1 234,5 — empty string for a missing value; never raises (1,00 × 10³⁰, ∞)."""
     if value is None:
         return ""
-    odd = _readable(value)
-    if odd is not None:
-        return odd
+    unusual = _unusual(value)
+    if unusual is not None:
+        return unusual
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=LOCALE)
 
@@ -52,9 +59,9 @@ def number(value: float | int | Decimal | None, digits: int = 0) -> str:
 def euros(value: float | int | Decimal | None) -> str:
     if value is None:
         return ""
-    odd = _readable(value)
-    if odd is not None:
-        return f"{odd} €"
+    unusual = _unusual(value)
+    if unusual is not None:
+        return unusual if unusual == NOT_A_NUMBER else f"{unusual} €"
     return format_currency(value, "EUR", locale=LOCALE)
 
 
@@ -62,9 +69,12 @@ def percent(ratio: float | None, digits: int = 0) -> str:
     """`ratio` is a fraction (0.42 → 42 %)."""
     if ratio is None:
         return ""
-    odd = _readable(ratio, 100)
-    if odd is not None:
-        return f"{odd} %"
+    try:
+        unusual = _unusual(float(ratio) * 100)
+    except (TypeError, ValueError):
+        return str(ratio)
+    if unusual is not None:
+        return unusual if unusual == NOT_A_NUMBER else f"{unusual} %"
     pattern = "#,##0" + ("." + "0" * digits if digits else "") + " %"
     return format_percent(ratio, format=pattern, locale=LOCALE)
 

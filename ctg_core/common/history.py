@@ -33,7 +33,9 @@ from ctg_core.common.models import (
     ConventionPhase,
     CooperationPost,
     Indicator,
+    IndicatorDirection,
     IndicatorValue,
+    MeasureKind,
     Meeting,
     MeetingKind,
     MeetingStatus,
@@ -402,12 +404,15 @@ _ENUMS: dict[str, type[Enum]] = {
     "kind": MeetingKind,
     "renewal_status": RenewalStatus,
     "role": Role,
+    "measure": MeasureKind,
+    "direction": IndicatorDirection,
 }
 _MONEY = frozenset(
     {"budget", "eligible_cost", "entitlement", "amount", "advance_amount", "balance_amount"}
     | {"actual_cost", "final_entitlement", "ceiling_per_fte"}
 )
 _MOMENTS = frozenset({"archived_at", "reviewed_at", "closed_at"})
+_YEARS = frozenset({"year", "baseline_year", "target_year"})  # 2025, never « 2 025 »
 
 
 def readable_value(name: str, value: Any, axes: Mapping[int, str] | None = None) -> str:
@@ -435,6 +440,8 @@ def _readable(name: str, value: Any, axes: Mapping[int, str]) -> str:
         return f"{formats.number(value)} %"
     if name == "fte":  # ETP: « 0,80 »
         return formats.number(Decimal(str(value)), 2)
+    if name in _YEARS:
+        return str(value)
     if name in _MONEY:
         return formats.euros(Decimal(str(value)))
     if name in _MOMENTS:

@@ -102,6 +102,21 @@ FIELD_LABELS: dict[str, str] = {
     "refused": "Refusé",
     "since": "Début de la période",
     "until": "Fin de la période",
+    "unit": "Unité",
+    "measure": "Type de mesure",
+    "direction": "Sens",
+    "baseline_value": "Référence",
+    "baseline_year": "Année de référence",
+    "target_value": "Cible",
+    "target_year": "Année de la cible",
+    "catalogue_id": "Indicateur du catalogue",
+    "catalogue_code": "Indicateur du catalogue",
+    "definition": "Définition",
+    "axis_code": "Axe",
+    "file": "Fichier",
+    "filename": "Fichier",
+    "imported": "Import",
+    "values": "Valeurs",
 }
 
 

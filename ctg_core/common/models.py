@@ -59,6 +59,17 @@ class IndicatorDirection(LabelledEnum):
     lower_is_better = "lower_is_better"
 
 
+class MeasureKind(LabelledEnum):
+    """What an indicator measures, which bounds its values (see `indicators.units`)."""
+
+    count = "count"
+    quantity = "quantity"
+    rate = "rate"
+    share = "share"
+    amount = "amount"
+    signed = "signed"
+
+
 class RenewalStatus(LabelledEnum):
     a_renouveler = "a_renouveler"
     demande_recue = "demande_recue"
@@ -115,6 +126,12 @@ _LABELS: dict[enum.Enum, str] = {
     ActionStatus.abandonnee: "Abandonnée",
     IndicatorDirection.higher_is_better: "Plus haut, c'est mieux",
     IndicatorDirection.lower_is_better: "Plus bas, c'est mieux",
+    MeasureKind.count: "Effectif (nombre entier, jamais négatif)",
+    MeasureKind.quantity: "Quantité (jamais négative, décimales permises)",
+    MeasureKind.rate: "Taux en % (peut dépasser 100, jamais négatif)",
+    MeasureKind.share: "Part en % (de 0 à 100)",
+    MeasureKind.amount: "Montant en euros (jamais négatif)",
+    MeasureKind.signed: "Nombre relatif (peut être négatif)",
     RenewalStatus.a_renouveler: "À renouveler",
     RenewalStatus.demande_recue: "Demande reçue",
     RenewalStatus.signee: "Signée",
@@ -288,15 +305,51 @@ class Action(SQLModel, table=True):
 # --- Indicators -------------------------------------------------------------------------
 
 
+class IndicatorCatalogue(SQLModel, table=True):
+    """A common CTG indicator (reference data, `data/indicator_catalogue.csv`, editable by
+    the admin): the same code, unit and definition in every territory, so they compare."""
+
+    __tablename__ = "indicator_catalogue"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20, unique=True)
+    name: str = Field(max_length=200)
+    unit: str = Field(default="", max_length=40)
+    measure: MeasureKind = enum_field(MeasureKind, default=MeasureKind.quantity)
+    direction: IndicatorDirection = enum_field(
+        IndicatorDirection, default=IndicatorDirection.higher_is_better
+    )
+    definition: str = Field(default="", sa_type=sa.Text)
+    source: str = Field(default="", max_length=200)
+    axis_code: str = Field(default="", max_length=8)
+    archived_at: datetime | None = timestamp_field(default=None)
+    version: int = 1
+
+
 class Indicator(SQLModel, table=True):
+    """A convention's indicator: from the catalogue (`catalogue_id`, comparable across
+    territories; one live per convention) or its own."""
+
     __tablename__ = "indicators"
+    __table_args__ = (
+        sa.Index(
+            "uq_indicators_catalogue",
+            "convention_id",
+            "catalogue_id",
+            unique=True,
+            sqlite_where=sa.text("archived_at IS NULL AND catalogue_id IS NOT NULL"),
+            postgresql_where=sa.text("archived_at IS NULL AND catalogue_id IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     convention_id: int = Field(foreign_key="conventions.id", index=True)
+    catalogue_id: int | None = Field(default=None, foreign_key="indicator_catalogue.id", index=True)
     action_id: int | None = Field(default=None, foreign_key="actions.id", index=True)
     axis_id: int | None = Field(default=None, foreign_key="axes.id")
     name: str = Field(max_length=200)
     unit: str = Field(default="", max_length=40)
+    measure: MeasureKind = enum_field(MeasureKind, default=MeasureKind.quantity)
     direction: IndicatorDirection = enum_field(
         IndicatorDirection, default=IndicatorDirection.higher_is_better
     )
@@ -334,6 +387,27 @@ class IndicatorValue(SQLModel, table=True):
     archived_at: datetime | None = timestamp_field(default=None)
     version: int = 1
     created_at: datetime = timestamp_field(default_factory=utcnow)
+
+
+class TerritoryFigure(SQLModel, table=True):
+    """A published figure of a catalogue indicator for one territory and one year — or for
+    the whole département when `territory_id` is None (`area_code` « D44 ») — imported from
+    the Caf open data. Reference data: a new import of the same year replaces it."""
+
+    __tablename__ = "territory_figures"
+    __table_args__ = (
+        sa.UniqueConstraint("catalogue_id", "area_code", "year", name="uq_territory_figures_year"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    catalogue_id: int = Field(foreign_key="indicator_catalogue.id", index=True)
+    area_code: str = Field(max_length=12, description="SIREN, INSEE code, or D + département")
+    territory_id: int | None = Field(default=None, foreign_key="territories.id", index=True)
+    departement: str = Field(max_length=3, index=True)
+    year: int
+    value: float
+    source: str = Field(default="", max_length=200)
+    imported_at: datetime = timestamp_field(default_factory=utcnow)
 
 
 # --- Cooperation officer posts and their funding ----------------------------------------

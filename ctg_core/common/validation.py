@@ -67,6 +67,7 @@ LongText = _text(50_000)
 Title = _text(200, min_length=1)
 Code = _text(20, min_length=1)
 ShortText = _text(200)
+UnitText = _text(40)  # an indicator's unit as written after its values (« places », « % »)
 
 # user@domain.tld: one @, no spaces, a dot in the domain; compared in lower case everywhere.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
@@ -192,7 +193,7 @@ def _french(error: dict[str, Any]) -> str:
         "extra_forbidden": "n'est pas modifiable ici",
         "control_character": "contient un caractère invisible non permis",
         "not_a_number": "doit être un nombre",
-        "measure_range": (f"doit être compris entre -{_MAX_TEXT} et {_MAX_TEXT}"),
+        "measure_range": (f"doit être comprise entre -{_MAX_TEXT} et {_MAX_TEXT}"),
         "date_range": (
             f"doit être comprise entre le {FIRST_DAY:%d/%m/%Y} et le {LAST_DAY:%d/%m/%Y}"
         ),

@@ -475,3 +475,168 @@ def legend_html(counts: Mapping[str, int]) -> str:
         + "".join(items)
         + "</ul>"
     )
+
+
+# --- an indicator as a layer (choropleth) --------------------------------------------------
+# Added beside the phase map, sharing its offline Leaflet, its escaped tooltips and its
+# numbered ids: the overview's layer switch (`?couche=TXCOUV&annee=2024`) picks one.
+
+# ColorBrewer YlGnBu in five classes (colour-blind safe): light is low, dark is high. The
+# value is also written in the tooltip, the legend gives each class in words, and the
+# Indicateurs page holds the same values as ranked bars and a table.
+LAYER_COLOURS = ["#FFFFCC", "#A1DAB4", "#41B6C4", "#2C7FB8", "#253494"]
+NO_VALUE_COLOUR = "#E8EBEF"
+
+
+@dataclass(frozen=True)
+class LayerValue:
+    """A territory's value on the layer, with its text as the pages write it."""
+
+    value: float
+    text: str  # « 58,4 places pour 100 enfants »
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class IndicatorLayer:
+    """The values of one catalogue indicator in one year, by territory code."""
+
+    code: str
+    title: str
+    unit: str
+    year: int
+    values: Mapping[str, LayerValue]
+    digits: int = 1
+
+
+def layer_classes(values: Iterable[float], count: int = len(LAYER_COLOURS)) -> list[float]:
+    """Upper bounds of up to `count` classes of roughly equal size (quantiles), increasing;
+    the last is the maximum. Fewer classes when there are fewer distinct values."""
+    ordered = sorted(set(values))
+    if not ordered:
+        return []
+    count = min(count, len(ordered))
+    return [
+        ordered[min(len(ordered) - 1, round((i + 1) * len(ordered) / count) - 1)]
+        for i in range(count)
+    ]
+
+
+def class_of(value: float, bounds: list[float]) -> int:
+    return next((i for i, upper in enumerate(bounds) if value <= upper), len(bounds) - 1)
+
+
+def _layer_colour(index: int, classes: int) -> str:
+    """Spread `classes` over the palette so that two classes are still far apart."""
+    if classes <= 1:
+        return LAYER_COLOURS[2]
+    return LAYER_COLOURS[round(index * (len(LAYER_COLOURS) - 1) / (classes - 1))]
+
+
+def layer_tooltip_labels(layer: IndicatorLayer) -> list[str]:
+    return ["Territoire", f"{layer.title} ({layer.year})", "Source"]
+
+
+def _layer_feature_js(
+    row: TerritoryRow, shape: Shape, layer: IndicatorLayer, bounds: list[float], opacity: float
+) -> str:
+    commune = row.kind is TerritoryKind.commune
+    found = layer.values.get(row.code)
+    fill = (
+        _layer_colour(class_of(found.value, bounds), len(bounds))
+        if found is not None
+        else NO_VALUE_COLOUR
+    )
+    name = row.name if not commune else f"{row.name} (commune)"
+    properties = {
+        "code": row.code,
+        "convention": row.convention_id,
+        "value": found.value if found else None,
+        "style": {
+            "fillColor": fill,
+            "fillOpacity": opacity,
+            "color": "#1B1F24" if commune else "#5F6B7A",
+            "weight": 2 if commune else 1,
+            "opacity": 1,
+        },
+        "tooltip": [name, found.text if found else "pas de valeur", found.source if found else "—"],
+    }
+    return (
+        f'{{"type":"Feature","id":{script_json(row.code)},'
+        f'"geometry":{shape.geometry_js},"properties":{script_json(properties)}}}'
+    )
+
+
+def indicator_map(
+    rows: Iterable[TerritoryRow], shapes: Shapes, layer: IndicatorLayer, *, tiles: str = "none"
+) -> folium.Map:
+    """The territories of `rows` coloured by their value of `layer` (a choropleth); a
+    territory without a value is drawn pale grey and says « pas de valeur »."""
+    opacity = FILL_OPACITY.get(tiles, 1.0)
+    drawn = [r for r in rows if r.code in shapes.by_code]
+    drawn.sort(key=lambda r: (r.kind is TerritoryKind.commune, r.code))
+    bounds = layer_classes(v.value for v in layer.values.values())
+    (south, west), (north, east) = shapes.bounds
+    m = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=9,
+        tiles=None,
+        zoom_snap=0.1,
+        scroll_wheel_zoom=False,
+    )
+    m.default_js = [("leaflet", LEAFLET_JS)]
+    m.default_css = [("leaflet_css", LEAFLET_CSS)]
+    if tiles in TILES:
+        folium.TileLayer(**TILES[tiles], max_zoom=18).add_to(m)
+    features = ",".join(
+        _layer_feature_js(r, shapes.by_code[r.code], layer, bounds, opacity) for r in drawn
+    )
+    names = [
+        [*shapes.by_code[r.code].label_at, short_name(r.name)]
+        for r in drawn
+        if r.kind is TerritoryKind.epci
+    ]
+    territories = TerritoryLayer(
+        f'{{"type":"FeatureCollection","features":[{features}]}}',
+        names,
+        [[south, west], [north, east]],
+    )
+    territories.tooltip_labels_js = script_json(layer_tooltip_labels(layer))
+    territories.add_to(m)
+    _number_elements(m)
+    return m
+
+
+def indicator_legend_html(layer: IndicatorLayer, drawn_codes: Iterable[str]) -> str:
+    """The legend of the indicator layer: its title and unit, each class « de … à … » with
+    its swatch, and how many territories have no value. Every text is escaped."""
+    bounds = layer_classes(v.value for v in layer.values.values())
+    values = sorted(v.value for v in layer.values.values())
+    missing = sum(1 for code in drawn_codes if code not in layer.values)
+
+    def swatch(colour: str, text: str) -> str:
+        return (
+            '<li style="display:flex;align-items:center;gap:.5em;margin:.15em 0">'
+            f'<span aria-hidden="true" style="display:inline-block;width:1.1em;height:1.1em;'
+            f'border-radius:2px;border:1px solid #9AA3AE;background:{colour}"></span>'
+            f"<span>{html.escape(text)}</span></li>"
+        )
+
+    items = []
+    lower = values[0] if values else 0.0
+    for index, upper in enumerate(bounds):
+        low_text = formats.number(lower, layer.digits)
+        high_text = formats.number(upper, layer.digits)
+        text = f"{low_text} à {high_text}" if low_text != high_text else high_text
+        items.append(swatch(_layer_colour(index, len(bounds)), text))
+        above = [v for v in values if v > upper]
+        lower = above[0] if above else upper
+    items.append(swatch(NO_VALUE_COLOUR, f"pas de valeur : {missing}"))
+    unit = f" ({layer.unit})" if layer.unit else ""
+    return (
+        f'<p style="margin:0 0 .3em 0;font-weight:600">{html.escape(layer.title)}'
+        f"{html.escape(unit)} — {int(layer.year)}</p>"
+        '<ul aria-label="Légende de la carte" style="list-style:none;padding:0;margin:0">'
+        + "".join(items)
+        + "</ul>"
+    )

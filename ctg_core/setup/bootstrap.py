@@ -12,6 +12,7 @@ from sqlmodel import Session, func, select
 from ctg_core.common import config, db
 from ctg_core.common.models import Convention, Territory
 from ctg_core.reference.funding_rules import load_funding_rules
+from ctg_core.reference.indicator_catalogue import load_indicator_catalogue
 from ctg_core.reference.territories import LoadReport, load_territories
 from ctg_core.setup.demo import DemoReport, generate
 
@@ -36,16 +37,19 @@ class SetupReport:
     territories: LoadReport | None
     funding_rules: int
     demo: DemoReport | None
+    indicator_catalogue: int = 0
 
 
 def prepare(url: str | None = None, *, demo: bool = True, today: date | None = None) -> SetupReport:
-    """Migrate to head, load territories and funding rules, then demo data if no convention."""
+    """Migrate to head, load territories, funding rules and the indicator catalogue, then
+    demo data if no convention."""
     url = url or config.database_url()
     upgrade(url)
     with Session(db.engine_for(url), expire_on_commit=False) as session:
         has_territories = session.exec(select(func.count()).select_from(Territory)).one() > 0
         loaded = None if has_territories else load_territories(session)
         rules = load_funding_rules(session)
+        catalogue = load_indicator_catalogue(session)
         empty = session.exec(select(func.count()).select_from(Convention)).one() == 0
         report = generate(session, today=today) if demo and empty else None
-    return SetupReport(loaded, rules, report)
+    return SetupReport(loaded, rules, report, catalogue)

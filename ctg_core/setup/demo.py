@@ -34,8 +34,10 @@ from ctg_core.common.models import (
     Decision,
     FundingRule,
     Indicator,
+    IndicatorCatalogue,
     IndicatorDirection,
     IndicatorValue,
+    MeasureKind,
     Meeting,
     MeetingKind,
     MeetingStatus,
@@ -47,11 +49,15 @@ from ctg_core.common.models import (
     Role,
     Setting,
     Territory,
+    TerritoryFigure,
     TerritoryKind,
     User,
     UserTerritory,
 )
 from ctg_core.funding import rules as funding_rules
+from ctg_core.indicators import open_data
+from ctg_core.indicators.commands import write_figures
+from ctg_core.reference.indicator_catalogue import load_indicator_catalogue
 
 DEFAULT_SEED = 44
 
@@ -279,6 +285,7 @@ def generate(
         _post(session, rng, territory, rules, today, n)
         if phase in {ConventionPhase.pilotage, ConventionPhase.evaluation, ConventionPhase.echue}:
             counts["meetings"] += _meetings(session, rng, convention, users[0], today)
+    counts["indicators"] += _catalogue_indicators(session, seed, today)
     _scope_demo_users(session, users, chosen)
     counts["meetings"] += _committees_ahead(session, users, today)
     session.merge(Setting(key="demo_data", value="1"))
@@ -451,6 +458,7 @@ def _indicators(
             direction=IndicatorDirection.higher_is_better
             if sign > 0
             else IndicatorDirection.lower_is_better,
+            measure=MeasureKind.rate if unit == "%" else MeasureKind.quantity,
             baseline_value=baseline,
             baseline_year=first_year,
             target_value=target,
@@ -471,6 +479,114 @@ def _indicators(
                 )
             )
     return len(picked)
+
+
+# The fictitious Caf open-data samples of `data/open_data/` (same shape as the real files).
+DEMO_OPEN_DATA = [
+    ("TXCOUV", "caf_taux_couverture_epci_fictif.csv"),
+    ("TXCOUV", "caf_taux_couverture_departement_fictif.csv"),
+    ("PLACES_EAJE", "caf_places_eaje_epci_fictif.csv"),
+    ("ALLOCATAIRES", "caf_allocataires_epci_fictif.csv"),
+]
+SIGNED = (ConventionPhase.pilotage, ConventionPhase.evaluation, ConventionPhase.echue)
+
+
+def _catalogue_indicators(session: Session, seed: int, today: date) -> int:
+    """Catalogue indicators followed by every signed convention, with values over several
+    years, and the fictitious open-data samples: territories can be compared.
+
+    Its own random generator, so that the rest of the demo stays as it was.
+    """
+    rng = random.Random(seed * 1000 + 14)
+    load_indicator_catalogue(session)
+    entries = {c.code: c for c in session.exec(select(IndicatorCatalogue))}
+    for code, name in DEMO_OPEN_DATA:
+        entry = entries[code]
+        content = (config.DATA_DIR / "open_data" / name).read_bytes()
+        parsed = open_data.read_caf_file(content, code, entry.measure)
+        moment = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+        write_figures(
+            session, entry, parsed, source="Open data Caf (échantillon fictif)", at=moment
+        )
+    coverage = entries["TXCOUV"]
+    published = {
+        (f.territory_id, f.year): f.value
+        for f in session.exec(
+            select(TerritoryFigure).where(TerritoryFigure.catalogue_id == coverage.id)
+        )
+    }
+    signed = session.exec(
+        select(Convention, Territory)
+        .join(Territory, Territory.id == Convention.territory_id)  # type: ignore[arg-type]
+        .where(Convention.phase.in_(SIGNED))  # type: ignore[attr-defined]
+        .order_by(Convention.id)
+    ).all()
+    count = 0
+    for convention, territory in signed:
+        years = _measured_years(convention, today)
+        start = published.get((territory.id, years[0]), round(rng.uniform(45, 72), 1))
+        series = []
+        for year in years:
+            start = published.get((territory.id, year), round(start + rng.uniform(-0.8, 1.9), 1))
+            series.append((year, start))
+        target = round(series[0][1] + rng.uniform(2, 9), 1)
+        _follow(session, convention, coverage, series, target)
+        count += 1
+        if rng.random() < 0.75:
+            first = max(20, round(territory.population * rng.uniform(0.0008, 0.003)))
+            families, walk = [], first
+            for year in years:
+                families.append((year, walk))
+                walk = max(0, walk + round(first * rng.uniform(-0.06, 0.22)))
+            goal = round(first * rng.uniform(1.2, 1.5))
+            _follow(session, convention, entries["FAM_PARENTALITE"], families, goal)
+            count += 1
+    return count
+
+
+def _measured_years(convention: Convention, today: date) -> list[int]:
+    """The diagnostic year before the start (at least three years back) to last year."""
+    assert convention.starts_on is not None and convention.ends_on is not None
+    first = min(convention.starts_on.year - 1, today.year - 3)
+    last = min(convention.ends_on.year, today.year - 1)
+    return list(range(first, max(last, first + 2) + 1))
+
+
+def _follow(
+    session: Session,
+    convention: Convention,
+    entry: IndicatorCatalogue,
+    series: list[tuple[int, float]],
+    target: float,
+) -> None:
+    """The convention follows a catalogue indicator: baseline its first value, target at
+    its end, one value a year."""
+    assert convention.ends_on is not None
+    indicator = Indicator(
+        convention_id=convention.id,  # type: ignore[arg-type]
+        catalogue_id=entry.id,
+        name=entry.name,
+        unit=entry.unit,
+        measure=entry.measure,
+        direction=entry.direction,
+        axis_id=session.exec(select(Axis.id).where(Axis.code == entry.axis_code)).first(),
+        baseline_value=series[0][1],
+        baseline_year=series[0][0],
+        target_value=target,
+        target_year=max(convention.ends_on.year, series[0][0] + 1),
+        source=f"{entry.source} (données fictives)",
+    )
+    session.add(indicator)
+    session.flush()
+    for year, value in series:
+        session.add(
+            IndicatorValue(
+                indicator_id=indicator.id,  # type: ignore[arg-type]
+                year=year,
+                value=value,
+                source=indicator.source,
+            )
+        )
 
 
 def _post(

@@ -1,0 +1,33 @@
+"""French formats never raise on what the database holds, however large or odd."""
+
+import pytest
+
+from ctg_core.common import formats
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (1234.5, "1\u202f234,5"),
+        (1e30, "1,00 × 10³⁰"),
+        (-1e308, "−1,00 × 10³⁰⁸"),
+        (float("inf"), "∞"),
+        (float("-inf"), "−∞"),
+        (float("nan"), "valeur non numérique"),
+    ],
+)
+def test_a_number_is_always_written_in_french(value, shown):
+    assert formats.number(value, 1) == shown
+
+
+def test_a_number_past_babel_s_precision_is_written_in_scientific_notation():
+    # Babel raised decimal.InvalidOperation from about 1e27 on: the page broke for good.
+    assert formats.number(1e27) == "1,00 × 10²⁷"
+    assert formats.number(1e15) == "1,00 × 10¹⁵"
+    assert formats.number(123_456_789_012) == "123\u202f456\u202f789\u202f012"
+
+
+@pytest.mark.parametrize("value", [1e30, -1e308, float("inf"), float("nan")])
+def test_euros_and_percentages_never_raise(value):
+    assert formats.euros(value)
+    assert formats.percent(value)
