@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import math
 import os
 import statistics
 import subprocess
@@ -94,9 +95,15 @@ def opened(case: Case, persona_id: int):  # type: ignore[no-untyped-def]
     return at
 
 
+class PageFailed(Exception):
+    """The page raised: its line says so and the bench goes on with the others."""
+
+
 def checked(at, case: Case):  # type: ignore[no-untyped-def]
     if at.exception:
-        raise SystemExit(f"{case.label} : la page a levé une exception : {at.exception[0].message}")
+        error = at.exception[0]
+        where = (error.stack_trace or [error.value])[-1].strip()
+        raise PageFailed(f"{case.label} : la page a levé une exception ({where})")
     return at
 
 
@@ -138,7 +145,12 @@ def server_runs(bare_script: Path, runs: int) -> list[tuple[str, float, float, f
     rows = []
     for case in CASES:
         page = lambda case=case: one_run(case, ids[case.role])  # noqa: E731
-        page()  # warm-up: imports, caches, compiled statements
+        try:
+            page()  # warm-up: imports, caches, compiled statements
+        except PageFailed as failure:
+            print(failure, file=sys.stderr)
+            rows.append((case.label, math.nan, math.nan, math.nan))
+            continue
         bare()
         pages, bares = [], []
         for _ in range(runs):
@@ -180,8 +192,12 @@ def session_memory(sessions: int) -> list[tuple[str, float, float]]:
     ids = personas()
     rows = []
     for case in MEMORY_CASES:
-        for _ in range(2):  # caches shared by every session, allocator warm
-            checked(opened(case, ids[case.role]).run(), case)
+        try:
+            for _ in range(2):  # caches shared by every session, allocator warm
+                checked(opened(case, ids[case.role]).run(), case)
+        except PageFailed as failure:
+            print(failure, file=sys.stderr)
+            continue
         tracemalloc.start()
         before = held_bytes()
         alive = [checked(opened(case, ids[case.role]).run(), case) for _ in range(sessions)]
@@ -231,18 +247,24 @@ def measure(scale: str, url: str, bare_script: Path, runs: int, sessions: int) -
     os.environ["CTG_DATABASE_URL"] = url
     rows = server_runs(bare_script, runs) if runs else []
     memory = session_memory(sessions) if sessions else []
-    print(f"\n=== {scale} — exécution serveur (AppTest, temps CPU, médiane de {runs}) ===")
-    print(f"{'page':<40} {'page (ms)':>10} {'nue (ms)':>9} {'ratio':>7} {'horloge (ms)':>13}")
-    for label, page, bare, wall in rows:
-        mark = "" if page / bare <= TARGET_RATIO else "  > cible"
-        print(f"{label:<40} {page:10.0f} {bare:9.0f} {page / bare:6.2f}× {wall:13.0f}{mark}")
-    print(f"cible : ≤ {TARGET_RATIO:.0f}× la page nue à l'échelle nationale")
-    print(f"\n=== {scale} — mémoire par session ({sessions} sessions) ===")
-    print(f"{'page':<40} {'ouverte':>10} {'après fermeture':>16}")
-    for label, opened_mb, closed_mb in memory:
-        mark = "" if opened_mb <= TARGET_SESSION_MB else "  > cible"
-        print(f"{label:<40} {opened_mb:7.2f} Mo {closed_mb:13.2f} Mo{mark}")
-    print(f"cible pour Mes actions : ≤ {TARGET_SESSION_MB:.0f} Mo par session", flush=True)
+    if rows:
+        print(f"\n=== {scale} — exécution serveur (AppTest, temps CPU, médiane de {runs}) ===")
+        print(f"{'page':<40} {'page (ms)':>10} {'nue (ms)':>9} {'ratio':>7} {'horloge (ms)':>13}")
+        for label, page, bare, wall in rows:
+            if math.isnan(page):
+                print(f"{label:<40} {'erreur : voir plus haut':>41}")
+                continue
+            mark = "" if page / bare <= TARGET_RATIO else "  > cible"
+            print(f"{label:<40} {page:10.0f} {bare:9.0f} {page / bare:6.2f}× {wall:13.0f}{mark}")
+        print(f"cible : ≤ {TARGET_RATIO:.0f}× la page nue à l'échelle nationale")
+    if memory:
+        print(f"\n=== {scale} — mémoire par session ({sessions} sessions) ===")
+        print(f"{'page':<40} {'ouverte':>10} {'après fermeture':>16}")
+        for label, opened_mb, closed_mb in memory:
+            mark = "" if opened_mb <= TARGET_SESSION_MB else "  > cible"
+            print(f"{label:<40} {opened_mb:7.2f} Mo {closed_mb:13.2f} Mo{mark}")
+        print(f"cible pour Mes actions : ≤ {TARGET_SESSION_MB:.0f} Mo par session")
+    sys.stdout.flush()
 
 
 def main() -> None:
