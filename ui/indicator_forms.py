@@ -15,12 +15,13 @@ import streamlit as st
 
 from ctg_core.common.auth import CurrentUser
 from ctg_core.common.models import IndicatorDirection, MeasureKind
+from ctg_core.common.validation import changed_fields
 from ctg_core.indicators import commands as indicator_commands
 from ctg_core.indicators import open_data
 from ctg_core.indicators.queries import CatalogueEntry, IndicatorSeries
 from ctg_core.plan.queries import AxisRef
 from ui.confirm import ask, confirmation
-from ui.form_feedback import FormState, changed, field_error, form_problems, form_state, save
+from ui.form_feedback import FormState, field_error, form_problems, form_state, save
 from ui.plain_text import md
 
 DEFINITION_FIELDS = (
@@ -247,12 +248,12 @@ def edit_indicator_form(item: IndicatorSeries, user: CurrentUser, links: Links) 
         st.caption("Nom, unité, type de mesure et sens viennent du catalogue.")
     with st.form(f"{name}-{state.generation}", enter_to_submit=False):
         values = _definition_fields(
-            state, name, state.shown, links, from_catalogue=item.catalogue_code is not None
+            state, name, state.defaults, links, from_catalogue=item.catalogue_code is not None
         )
         submitted = st.form_submit_button("Enregistrer l'indicateur", icon=":material/save:")
     if not submitted:
         return
-    change = changed(values, state.shown)
+    change = changed_fields(indicator_commands.IndicatorChange, values, state.shown)
     if not change:
         st.info("Aucune modification à enregistrer.", icon=":material/info:")
         return
@@ -262,6 +263,7 @@ def edit_indicator_form(item: IndicatorSeries, user: CurrentUser, links: Links) 
         ),
         done=f"Indicateur « {item.name} » enregistré.",
         state=state,
+        attempted=change,
     )
 
 
@@ -317,7 +319,7 @@ def add_value_form(item: IndicatorSeries, user: CurrentUser, this_year: int) -> 
             )
             field_error(state, "value")
         with cols[2]:
-            source = st.text_input("Source", value=state.shown["source"], key=key("source"))
+            source = st.text_input("Source", value=state.defaults["source"], key=key("source"))
             field_error(state, "source")
         submitted = st.form_submit_button("Ajouter la valeur", icon=":material/add:")
     if submitted:
@@ -358,14 +360,18 @@ def correct_value_form(item: IndicatorSeries, user: CurrentUser) -> None:
     with st.form(f"{name}-{state.generation}", enter_to_submit=False):
         cols = st.columns([1, 2])
         with cols[0]:
-            value = st.text_input("Valeur corrigée", value=state.shown["value"], key=key("value"))
+            value = st.text_input(
+                "Valeur corrigée", value=state.defaults["value"], key=key("value")
+            )
             field_error(state, "value")
         with cols[1]:
-            source = st.text_input("Source", value=state.shown["source"], key=key("source"))
+            source = st.text_input("Source", value=state.defaults["source"], key=key("source"))
             field_error(state, "source")
         submitted = st.form_submit_button("Enregistrer la correction", icon=":material/edit:")
     if submitted:
-        change = changed({"value": value, "source": source}, state.shown)
+        change = changed_fields(
+            indicator_commands.CorrectionData, {"value": value, "source": source}, state.shown
+        )
         if not change:
             st.info("Aucune modification à enregistrer.", icon=":material/info:")
         else:
@@ -375,6 +381,7 @@ def correct_value_form(item: IndicatorSeries, user: CurrentUser) -> None:
                 ),
                 done=f"Valeur {int(point['year'])} corrigée.",
                 state=state,
+                attempted=change,
             )
     key_remove = f"remove-value-{picked}"
     st.button(
@@ -554,10 +561,10 @@ def edit_catalogue_entry_form(entry: CatalogueEntry, user: CurrentUser) -> None:
     assert state.shown is not None
     form_problems(state, CATALOGUE_FIELDS)
     with st.form(f"{name}-{state.generation}", enter_to_submit=False):
-        values = _catalogue_fields(state, name, state.shown, new=False)
+        values = _catalogue_fields(state, name, state.defaults, new=False)
         submitted = st.form_submit_button("Enregistrer l'entrée", icon=":material/save:")
     if submitted:
-        change = changed(values, state.shown)
+        change = changed_fields(indicator_commands.CatalogueChange, values, state.shown)
         if not change:
             st.info("Aucune modification à enregistrer.", icon=":material/info:")
         else:
@@ -567,6 +574,7 @@ def edit_catalogue_entry_form(entry: CatalogueEntry, user: CurrentUser) -> None:
                 ),
                 done=f"« {entry.name} » enregistré.",
                 state=state,
+                attempted=change,
             )
     key = f"archive-catalogue-{entry.id}"
     st.button(

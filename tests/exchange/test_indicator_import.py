@@ -110,7 +110,7 @@ def test_another_value_for_a_measured_year_is_refused_and_nothing_is_written(
         ),
         (["Places en crèche", "1850", "12"], "Année", "Année doit être supérieur ou égal à 1990."),
         (["Places en crèche", "2024", "beaucoup"], "Valeur", "Valeur mesurée doit être un nombre."),
-        (["Places en crèche", "2024", "1e30"], "Valeur", "Valeur mesurée doit être compris entre"),
+        (["Places en crèche", "2024", "1e30"], "Valeur", "Valeur mesurée doit être comprise entre"),
     ],
 )
 def test_a_bad_value_line_names_its_column(

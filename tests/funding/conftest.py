@@ -143,8 +143,11 @@ def signed_line(world: World, manager: CurrentUser, cost: str = "48000", **kw) -
 
 
 def history_count(session: Session) -> int:
+    """History entries of the data (a refused command's access record aside)."""
     session.rollback()
-    return session.exec(select(func.count(ChangeLog.id))).one()
+    return session.exec(
+        select(func.count(ChangeLog.id)).where(ChangeLog.entity != "access")
+    ).one()
 
 
 def alert_world(world, manager) -> dict[str, int]:
