@@ -328,13 +328,16 @@ def history_conventions(session: Session, user: CurrentUser) -> list[Choice]:
 
 
 def meeting_choices(session: Session, convention_id: int) -> list[Choice]:
-    """The meetings of a convention, latest first (« COPIL du 21/01/2026 »)."""
+    """The meetings of a convention, latest first (« COPIL n° 3 du 21/01/2026 »)."""
     rows = session.exec(
-        select(Meeting.id, Meeting.kind, Meeting.held_on)
+        select(Meeting.id, Meeting.kind, Meeting.held_on, Meeting.number)
         .where(Meeting.convention_id == convention_id)
         .order_by(Meeting.held_on.desc(), Meeting.id.desc())  # type: ignore[attr-defined]
     )
-    return [Choice(ident, meeting_label(kind, held_on)) for ident, kind, held_on in rows]  # type: ignore[arg-type]
+    return [
+        Choice(ident, meeting_label(kind, held_on, number))  # type: ignore[arg-type]
+        for ident, kind, held_on, number in rows
+    ]
 
 
 CONVENTION_ENTITIES = ("action", "convention", "meeting", "decision", "indicator_value")
