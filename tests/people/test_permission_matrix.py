@@ -92,6 +92,16 @@ committee.park_agenda_item        ✓✓     ✗✗       ✓✗       ✓✗   
 committee.unpark_agenda_item      ✓✓     ✗✗       ✓✗       ✓✗       ✗✗         ✗
 committee.take_up_parked          ✓✓     ✗✗       ✓✗       ✓✗       ✗✗         ✗
 indicators.record_indicator_value ✓✓     ✗✗       ✓✗       ✓✗       ✗✗         ✗
+indicators.create_indicator       ✓✓     ✗✗       ✓✗       ✓✗       ✗✗         ✗
+indicators.update_indicator       ✓✓     ✗✗       ✓✗       ✓✗       ✗✗         ✗
+indicators.archive_indicator      ✓✓     ✗✗       ✓✗       ✓✗       ✗✗         ✗
+indicators.correct_indicator_value ✓✓    ✗✗       ✓✗       ✓✗       ✗✗         ✗
+indicators.archive_indicator_value ✓✓    ✗✗       ✓✗       ✓✗       ✗✗         ✗
+indicators.record_year_values     ✓✓     ✗✗       ✓✗       ✓✗       ✗✗         ✗
+indicators.create_catalogue_entry ✓✓     ✗✗       ✗✗       ✗✗       ✗✗         ✗
+indicators.update_catalogue_entry ✓✓     ✗✗       ✗✗       ✗✗       ✗✗         ✗
+indicators.archive_catalogue_entry ✓✓    ✗✗       ✗✗       ✗✗       ✗✗         ✗
+indicators.import_open_data       ✓✓     ✗✗       ✗✗       ✗✗       ✗✗         ✗
 exchange.import_plan              ✓✓     ✗✗       ✓✗       ✓✗       ✗✗         ✗
 exchange.import_indicator_values  ✓✓     ✗✗       ✓✗       ✓✗       ✗✗         ✗
 funding.create_rule               ✓✓     ✗✗       ✗✗       ✗✗       ✗✗         ✗
@@ -223,6 +233,25 @@ class Case:
     def holder(self) -> int:
         post = self.post(holder=True)
         return self.session.exec(select(PostHolder.id).where(PostHolder.post_id == post.id)).one()
+
+    def indicator_value(self) -> int:
+        """A 2025 value of an indicator of the convention, recorded by the staff."""
+        indicator = self.world.indicator(self.target)
+        return indicators.record_indicator_value(
+            self.session, self.staff, indicator.id, {"year": 2025, "value": "12"}
+        ).id
+
+    def catalogue_entry(self) -> int:
+        """A catalogue entry of its own (the shipped catalogue loaded first)."""
+        self.world.catalogue_entry()
+        return indicators.create_catalogue_entry(
+            self.session, self.staff, {"code": f"ENT{self.n()}", "name": f"Entrée {self.n()}"}
+        ).id
+
+    def open_data_file(self) -> bytes:
+        """The fictitious Caf file of the taux de couverture by EPCI (catalogue loaded)."""
+        self.world.catalogue_entry("TXCOUV")
+        return (ROOT / "data" / "open_data" / "caf_taux_couverture_epci_fictif.csv").read_bytes()
 
     def funding_line(self, year: int = 2026, **values: Any) -> PostFunding:
         """The funding of the territory's post for a year that has a rule (2026 by default)."""
@@ -525,6 +554,61 @@ CALLS: dict[str, Call] = {
     "funding.commands.open_line": Call(
         lambda c, ident: funding.open_line(c.session, c.actor, ident, {"year": 2026}, today=TODAY),
         lambda c: c.post(holder=True).id,
+    ),
+    "indicators.commands.create_indicator": Call(
+        lambda c, _: indicators.create_indicator(
+            c.session, c.actor, c.target.id, {"name": f"Familles accueillies {c.n()}"}
+        )
+    ),
+    "indicators.commands.update_indicator": Call(
+        lambda c, ident: indicators.update_indicator(
+            c.session, c.actor, ident, 1, {"source": "Caf, rapport annuel"}
+        ),
+        lambda c: c.world.indicator(c.target).id,
+    ),
+    "indicators.commands.archive_indicator": Call(
+        lambda c, ident: indicators.archive_indicator(c.session, c.actor, ident, 1),
+        lambda c: c.world.indicator(c.target).id,
+    ),
+    "indicators.commands.correct_indicator_value": Call(
+        lambda c, ident: indicators.correct_indicator_value(
+            c.session, c.actor, ident, 1, {"value": "13,5"}
+        ),
+        lambda c: c.indicator_value(),
+    ),
+    "indicators.commands.archive_indicator_value": Call(
+        lambda c, ident: indicators.archive_indicator_value(c.session, c.actor, ident, 1),
+        lambda c: c.indicator_value(),
+    ),
+    "indicators.commands.record_year_values": Call(
+        lambda c, ident: indicators.record_year_values(
+            c.session, c.actor, c.target.id, {"year": 2025, "values": {ident: "12,5"}}
+        ),
+        lambda c: c.world.indicator(c.target).id,
+    ),
+    "indicators.commands.create_catalogue_entry": Call(
+        lambda c, _: indicators.create_catalogue_entry(
+            c.session, c.actor, {"code": f"CAT{c.n()}", "name": f"Indicateur commun {c.n()}"}
+        )
+    ),
+    "indicators.commands.update_catalogue_entry": Call(
+        lambda c, ident: indicators.update_catalogue_entry(
+            c.session, c.actor, ident, 1, {"definition": "Définition revue"}
+        ),
+        lambda c: c.catalogue_entry(),
+    ),
+    "indicators.commands.archive_catalogue_entry": Call(
+        lambda c, ident: indicators.archive_catalogue_entry(c.session, c.actor, ident, 1),
+        lambda c: c.catalogue_entry(),
+    ),
+    "indicators.commands.import_open_data": Call(
+        lambda c, content: indicators.import_open_data(
+            c.session,
+            c.actor,
+            {"catalogue_code": "TXCOUV", "filename": "taux_couverture.csv"},
+            content,
+        ),
+        lambda c: c.open_data_file(),
     ),
     "funding.commands.declare_funding": Call(
         lambda c, ident: funding.declare_funding(
