@@ -1,6 +1,6 @@
 """Historique — qui a changé quoi, quand, dans quelle réunion: the change log filtered by who,
 what (record and field), when, convention and meeting; each line in words with a link to
-the record, and the same lines exported to Excel.
+the record, and the same lines exported to Excel or CSV (`ui.downloads`).
 
 The administrator and Caf management read everything (the administrator also the users,
 sign-ins and refusals); a conseiller the conventions they follow. Deep link:
@@ -12,11 +12,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ctg_core.common import config, db, formats
+from ctg_core.common import db, formats
 from ctg_core.common.errors import ValidationFailed
+from ctg_core.exchange import exports
+from ctg_core.exchange.writers import Table
 from ctg_core.people import queries as people
 from ctg_core.people.queries import HistoryFilters
 from ui.auth import current_user
+from ui.downloads import download_buttons
 from ui.url import requested_id
 
 user = current_user()
@@ -123,25 +126,27 @@ counted = f"{formats.number(log.total)} modification(s)"
 if log.truncated:
     counted += (
         f" : les {formats.number(len(log.lines))} plus récentes sont affichées, l'export "
-        f"Excel en contient jusqu'à {formats.number(people.MAX_EXPORTED)}."
+        f"(Excel ou CSV) en contient jusqu'à {formats.number(people.MAX_EXPORTED)}."
     )
-summary_col, export_col = st.columns([3, 1], vertical_alignment="center")
-summary_col.caption(counted)
+st.caption(counted)
 
 
-def workbook() -> bytes:
+def export() -> Table:
+    """The filtered lines, up to `MAX_EXPORTED`: read only when a button is clicked."""
     with db.session() as session:
-        return people.history_workbook(session, user, filters)
+        log = people.history_log(session, user, filters, limit=people.MAX_EXPORTED)
+    return exports.history_viewer_table(log.lines)
 
 
-export_col.download_button(
-    "Exporter vers Excel",
-    data=workbook,
-    file_name=f"historique-ctg-{config.today().isoformat()}.xlsx",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    icon=":material/download:",
-    on_click="ignore",
-    width="stretch",
+download_buttons(
+    export,
+    "historique-ctg",
+    label="Exporter",
+    help=(
+        "Classeur Excel des modifications qui répondent aux filtres, jusqu'à "
+        f"{formats.number(people.MAX_EXPORTED)} lignes ; chaque texte y reste du texte."
+    ),
+    key="history-export",
 )
 
 st.dataframe(

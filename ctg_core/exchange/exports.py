@@ -18,11 +18,13 @@ from ctg_core.exchange.plan_sheet import plan_table
 from ctg_core.exchange.writers import Column, Kind, Table
 from ctg_core.funding.queries import FundingLine
 from ctg_core.overview.queries import TerritoryRow
+from ctg_core.people.queries import ViewerLine
 
 __all__ = [
     "caf_view_table",
     "funding_table",
     "history_table",
+    "history_viewer_table",
     "overview_table",
     "plan_table",
     "values_table",
@@ -150,3 +152,34 @@ HISTORY_COLUMNS = (
 def history_table(history: pd.DataFrame) -> Table:
     """A convention's history (`exchange.queries.convention_history`)."""
     return Table("Historique", HISTORY_COLUMNS, history)
+
+
+HISTORY_VIEWER_COLUMNS = (
+    Column("at", "Date", Kind.moment, 17),
+    Column("user_name", "Par", Kind.text, 24),
+    Column("operation", "Opération", Kind.text, 18),
+    Column("subject", "Objet", Kind.text, 40),
+    Column("convention", "Convention", Kind.text, 32),
+    Column("meeting", "Réunion", Kind.text, 22),
+    Column("changes", "Modifications", Kind.text, 80),
+)
+
+
+def history_viewer_table(lines: Sequence[ViewerLine]) -> Table:
+    """The history viewer's lines, its filters applied (`people.queries.history_log`)."""
+    frame = pd.DataFrame(
+        [
+            {
+                "at": item.line.at,
+                "user_name": item.line.user_name,
+                "operation": item.line.operation_label,
+                "subject": item.subject,
+                "convention": item.convention,
+                "meeting": item.line.meeting,
+                "changes": item.changes,
+            }
+            for item in lines
+        ],
+        columns=[c.key for c in HISTORY_VIEWER_COLUMNS],
+    )
+    return Table("Historique", HISTORY_VIEWER_COLUMNS, frame)

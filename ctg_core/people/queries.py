@@ -1,17 +1,15 @@
 """Nouns about the people who use the app and what they did: the user directory of the
 administration page, and the history viewer (the change log filtered by who, what, when,
-convention and meeting, in words, with a link to each record and an Excel export)."""
+convention and meeting, in words, with a link to each record; its export is
+`exchange.exports.history_viewer_table`)."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-import openpyxl
 import pandas as pd
 import sqlalchemy as sa
-from openpyxl.styles import Font
 from sqlmodel import Session, select
 
 from ctg_core.common.auth import CurrentUser, can_open
@@ -328,7 +326,7 @@ def history_conventions(session: Session, user: CurrentUser) -> list[Choice]:
 
 
 def meeting_choices(session: Session, convention_id: int) -> list[Choice]:
-    """The meetings of a convention, latest first (« COPIL n° 2 du 21/01/2026 »)."""
+    """The meetings of a convention, latest first (« COPIL n° 3 du 21/01/2026 »)."""
     rows = session.exec(
         select(Meeting.id, Meeting.kind, Meeting.held_on, Meeting.number)
         .where(Meeting.convention_id == convention_id)
@@ -357,55 +355,3 @@ def entity_choices(user: CurrentUser) -> list[tuple[str, str]]:
 def field_choices(entity: str) -> list[tuple[str, str]]:
     """(field, French label) pairs of one kind of record, for the « quoi » filter."""
     return [(name, field_label(name)) for name in ENTITY_FIELDS.get(entity, ())]
-
-
-# --- the Excel export -----------------------------------------------------------------------
-
-EXPORT_COLUMNS = ("Date", "Par", "Opération", "Objet", "Convention", "Réunion", "Modifications")
-# A cell starting with one of these is read as a formula by spreadsheet programs.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def history_workbook(session: Session, user: CurrentUser, filters: HistoryFilters) -> bytes:
-    """The filtered history as an Excel workbook (.xlsx), up to `MAX_EXPORTED` lines.
-
-    Every text is written as text: a comment typed « =HYPERLINK(…) » or « +33… » is never
-    turned into a formula by the spreadsheet program (formula injection).
-    """
-    log = history_log(session, user, filters, limit=MAX_EXPORTED)
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "Historique"
-    sheet.append(list(EXPORT_COLUMNS))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for item in log.lines:
-        line = item.line
-        sheet.append(
-            [
-                line.at.replace(tzinfo=None),
-                _safe(line.user_name),
-                _safe(line.operation_label),
-                _safe(item.subject),
-                _safe(item.convention),
-                _safe(line.meeting),
-                _safe(item.changes),
-            ]
-        )
-    for row in sheet.iter_rows(min_row=2):
-        row[0].number_format = "DD/MM/YYYY HH:MM"
-        for cell in row[1:]:
-            if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_STARTS):
-                cell.data_type = "s"  # openpyxl took it for a formula
-                cell.quotePrefix = True
-    for letter, width in zip("ABCDEFG", (17, 24, 18, 40, 32, 22, 80), strict=True):
-        sheet.column_dimensions[letter].width = width
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _safe(text: str) -> str:
-    """Text as a cell keeps it: no control character (openpyxl refuses them)."""
-    return "".join(ch for ch in text if ch >= " " or ch in "\n")

@@ -28,6 +28,8 @@ from ctg_core.exchange.formulas import neutralised, unquoted
 from ctg_core.exchange.writers import Column, Kind, Table
 from ctg_core.funding.queries import funding_lines
 from ctg_core.overview.queries import territory_rows
+from ctg_core.people import queries as people_queries
+from ctg_core.people.queries import HistoryFilters
 from ctg_core.plan import commands as plan_commands
 from ctg_core.plan import queries as plan_queries
 from tests.conftest import TODAY
@@ -229,11 +231,22 @@ def page_tables(session, admin, convention) -> dict[str, Table]:
         "historique": exports.history_table(
             exchange_queries.convention_history(session, admin, convention.id)
         ),
+        "page historique": exports.history_viewer_table(
+            people_queries.history_log(session, admin, HistoryFilters()).lines
+        ),
     }
 
 
 @pytest.mark.parametrize(
-    "page", ["plan d'actions", "vue d'ensemble", "indicateurs", "financement", "historique"]
+    "page",
+    [
+        "plan d'actions",
+        "vue d'ensemble",
+        "indicateurs",
+        "financement",
+        "historique",
+        "page historique",
+    ],
 )
 def test_the_download_of_each_table_page_holds_no_formula_in_excel_or_csv(
     session, admin, hostile_world, page

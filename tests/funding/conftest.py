@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from ctg_core.common.auth import CurrentUser
+from ctg_core.common.history import ACCESS
 from ctg_core.common.models import ChangeLog, FundingRule, PostFunding, Role
 from ctg_core.funding import commands as funding
 from tests.conftest import TODAY
@@ -143,11 +144,10 @@ def signed_line(world: World, manager: CurrentUser, cost: str = "48000", **kw) -
 
 
 def history_count(session: Session) -> int:
-    """History entries of the data (a refused command's access record aside)."""
+    """Entries of the history of records (a refused permission is recorded apart, as an
+    access entry for the administrator: it is no change)."""
     session.rollback()
-    return session.exec(
-        select(func.count(ChangeLog.id)).where(ChangeLog.entity != "access")
-    ).one()
+    return session.exec(select(func.count(ChangeLog.id)).where(ChangeLog.entity != ACCESS)).one()
 
 
 def alert_world(world, manager) -> dict[str, int]:

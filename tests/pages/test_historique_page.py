@@ -89,3 +89,11 @@ def test_a_period_with_no_change_says_so(history, admin):
     at.run()
 
     assert "Aucune modification ne correspond à ces filtres." in [i.value for i in at.info]
+
+
+def test_the_lines_are_offered_for_download_in_excel_and_csv(history, admin):
+    at = opened(admin)
+
+    buttons = {b.proto.label: b.proto.help for b in at.get("download_button")}
+    assert set(buttons) == {"Exporter (Excel)", "CSV"}
+    assert "jusqu'à 50\u202f000 lignes" in buttons["Exporter (Excel)"]

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from ctg_core.committee import commands as committee
 from ctg_core.common.errors import PermissionDenied
 from ctg_core.common.models import ChangeLog, Role
+from ctg_core.exchange import exports, writers
 from ctg_core.people import access
 from ctg_core.people import commands as people
 from ctg_core.people import queries as viewer
@@ -21,6 +22,7 @@ from ctg_core.people.queries import HistoryFilters
 from ctg_core.plan import commands as plan_commands
 from ctg_core.plan import queries as plan_queries
 from tests.conftest import TODAY
+from tests.exchange.sheets import formula_cells
 from tests.factories import CARENE
 
 
@@ -210,25 +212,38 @@ def test_the_viewer_shows_the_latest_lines_and_says_how_many_matched(
     ]
 
 
+def exported(session, user, **filters) -> bytes:
+    """The viewer's export as the page builds it: its lines, through the exchange writers."""
+    log = viewer.history_log(session, user, HistoryFilters(**filters), limit=viewer.MAX_EXPORTED)
+    return writers.excel_bytes(exports.history_viewer_table(log.lines))
+
+
 def test_the_excel_export_keeps_a_formula_as_text(session, admin, officer, accueil):
     plan_commands.update_action(
         session, officer, accueil.id, 1, {"last_comment": '=HYPERLINK("http://x","clic")'}
     )
     plan_commands.update_action(session, officer, accueil.id, 2, {"lead": "+33 2 40 00 00 00"})
 
-    book = openpyxl.load_workbook(
-        io.BytesIO(viewer.history_workbook(session, admin, HistoryFilters()))
-    )
+    content = exported(session, admin)
 
-    sheet = book["Historique"]
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["Historique"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == viewer.EXPORT_COLUMNS
+    assert rows[0] == (
+        "Date",
+        "Par",
+        "Opération",
+        "Objet",
+        "Convention",
+        "Réunion",
+        "Modifications",
+    )
     assert rows[1][1:4] == ("Nadia Officier", "Modification", "Fiche PE-02 · Accueil du mercredi")
     assert rows[1][6] == "Pilote : — → +33 2 40 00 00 00"
     assert rows[2][6] == 'Commentaire : — → =HYPERLINK("http://x","clic")'
     assert isinstance(rows[1][0], datetime)
     for row in sheet.iter_rows(min_row=2):
         assert all(cell.data_type != "f" for cell in row)
+    assert formula_cells(content) == []
 
 
 def test_a_cell_that_starts_like_a_formula_is_written_as_text(session, world, admin):
@@ -236,14 +251,38 @@ def test_a_cell_that_starts_like_a_formula_is_written_as_text(session, world, ad
     convention = plan_queries.conventions(session, admin)[0]
     plan_commands.update_convention(session, admin, convention.id, 1, {"title": "@SUM(A1)"})
 
-    book = openpyxl.load_workbook(
-        io.BytesIO(viewer.history_workbook(session, admin, HistoryFilters()))
+    content = exported(session, admin)
+
+    [row] = list(openpyxl.load_workbook(io.BytesIO(content))["Historique"].iter_rows(min_row=2))
+    convention_cell = row[4]
+    # Behind the spreadsheets' « this is text » apostrophe, which the import takes off again.
+    assert (convention_cell.value, convention_cell.data_type) == ("'@SUM(A1)", "s")
+    assert formula_cells(content) == []
+
+
+def test_the_export_holds_the_filtered_lines_in_french_time(session, admin, officer, accueil):
+    plan_commands.update_action(session, officer, accueil.id, 1, {"progress": 60})
+    dated(session, datetime(2026, 7, 1, 8, 30, tzinfo=UTC))  # 10:30 in Nantes (summer time)
+    plan_commands.update_convention(
+        session, admin, accueil.convention_id, 1, {"title": "CTG de Nantes 2025-2028"}
     )
 
-    [row] = list(book["Historique"].iter_rows(min_row=2))
-    convention_cell = row[4]
-    assert (convention_cell.value, convention_cell.data_type) == ("@SUM(A1)", "s")
-    assert convention_cell.quotePrefix
+    content = exported(session, admin, user_id=officer.id)
+
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(content))["Historique"].iter_rows(values_only=True)
+    )
+    assert rows[1:] == [
+        (
+            datetime(2026, 7, 1, 10, 30),
+            "Nadia Officier",
+            "Modification",
+            "Fiche PE-02 · Accueil du mercredi",
+            "CTG de Nantes 2025-2028",  # the convention as it is named now
+            None,
+            "Avancement : 35 % → 60 %",
+        )
+    ]
 
 
 def test_the_convention_history_includes_its_fiches(session, admin, officer, accueil):
