@@ -17,6 +17,7 @@ from ctg_core.plan import queries as plan_queries
 from ui import agenda_view, minutes_view, presentation_view
 from ui.agenda_view import attendee_choices, duration_text
 from ui.auth import current_user
+from ui.convention_picker import readable_refs
 from ui.feedback import show_error
 from ui.form_feedback import flash, show_flash
 from ui.plain_text import md
@@ -48,8 +49,7 @@ if meeting_id is not None and st.query_params.get("mode") == "present":
     st.stop()
 
 show_flash()
-with db.session() as session:
-    conventions = plan_queries.conventions(session, user)
+conventions = readable_refs(user)
 if not conventions:
     st.title("Comité")
     st.info("Aucune convention n'est visible avec votre profil.", icon=":material/info:")
@@ -65,11 +65,12 @@ start = wanted if wanted in by_convention else (running[0] if running else conve
 top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
 top_left.title("Comité")
 convention_column, meeting_column = st.columns(2)
+labels = {c.id: f"{c.territory_name} — {c.title}" for c in conventions}  # kept by the widget
 convention_id = convention_column.selectbox(
     "Convention",
-    list(by_convention),
-    index=list(by_convention).index(start),
-    format_func=lambda c: f"{by_convention[c].territory_name} — {by_convention[c].title}",
+    list(labels),
+    index=list(labels).index(start),
+    format_func=labels.__getitem__,
     filter_mode=None,
 )
 st.query_params["convention"] = str(convention_id)

@@ -21,7 +21,7 @@ from ui.convention_header import (
     show_header,
     territory_choices,
 )
-from ui.convention_picker import convention_selector, requested_convention
+from ui.convention_picker import convention_selector, readable_refs, requested_convention
 from ui.feedback import show_error
 from ui.form_feedback import form_state, show_flash
 from ui.plain_text import md
@@ -32,8 +32,8 @@ show_flash()
 
 # --- which convention ----------------------------------------------------------------------
 
+readable = readable_refs(user)
 with db.session() as session:
-    readable = plan_queries.conventions(session, user)
     home = plan_queries.home_convention(session, user, readable)
 current, complaint = requested_convention(home)
 

@@ -11,7 +11,8 @@ from ctg_core.indicators import queries as indicator_queries
 from ctg_core.plan import queries as plan_queries
 from ui import exchange_view, indicator_forms, indicator_view
 from ui.auth import current_user
-from ui.convention_picker import pick_convention
+from ui.chart_specs import spec_of
+from ui.convention_picker import pick_convention, readable_refs
 from ui.feedback import show_error
 from ui.form_feedback import show_flash
 from ui.plain_text import md
@@ -22,8 +23,7 @@ departement = config.departement()
 show_flash()
 st.title("Indicateurs")
 
-with db.session() as session:
-    refs = plan_queries.conventions(session, user)
+refs = readable_refs(user)
 if not refs:
     st.info("Aucune convention n'est visible avec votre profil.", icon=":material/info:")
     st.stop()
@@ -73,7 +73,7 @@ with tabs[0]:
             exchange_view.indicator_import(convention_id, user)
         indicator_view.status_table(series)
         indicator_view.status_rule_caption()
-        st.altair_chart(indicator_charts.small_multiples(series), width="content")
+        st.vega_lite_chart(spec=spec_of(indicator_charts.small_multiples, series), width="content")
         for item in series:
             with st.container(border=True):
                 st.subheader(md(item.name))

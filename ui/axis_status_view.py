@@ -11,6 +11,7 @@ from ctg_core.common.models import ActionStatus
 from ctg_core.plan import charts as plan_charts
 from ctg_core.plan import queries as plan_queries
 from ctg_core.plan.queries import AxisStatus
+from ui.chart_specs import spec_of
 from ui.plan_view import AXES
 
 
@@ -54,8 +55,8 @@ def show_axis_status(active: pd.DataFrame, axis_filter: list[int]) -> None:
     chart_tab, table_tab = st.tabs(["Graphique", "Tableau"])
     with chart_tab:
         chart_key = "axis_chart-" + "-".join(str(i) for i in sorted(axis_filter))
-        st.altair_chart(
-            plan_charts.axis_status_chart(statuses, axis_filter),
+        st.vega_lite_chart(
+            spec=spec_of(plan_charts.axis_status_chart, statuses, tuple(axis_filter)),
             key=chart_key,
             on_select=lambda: axis_clicked(chart_key),
             selection_mode=plan_charts.AXIS_SELECTION,

@@ -1,5 +1,6 @@
-"""Choosing a convention: the selector shared by pages opened with `?convention=<id>`, and
-the Convention page's search by territory, title or member commune."""
+"""Choosing a convention: the light references every picker reads (one cached query per
+user), the selector shared by pages opened with `?convention=<id>`, and the Convention
+page's search by territory, title or member commune."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from ctg_core.common import db
+from ctg_core.common import config, db
 from ctg_core.common.auth import CurrentUser
 from ctg_core.common.history import shorten
 from ctg_core.plan import queries as plan_queries
@@ -23,6 +24,42 @@ SEARCH = "convention_search"
 PICKER = "convention_picker"
 
 
+def readable_refs(user: CurrentUser) -> list[ConventionRef]:
+    """The conventions the user may read (id, title, territory, phase), by territory name."""
+    return _refs("readable", user)
+
+
+def editable_refs(user: CurrentUser) -> list[ConventionRef]:
+    """The conventions whose plan the user may edit, by territory name."""
+    return _refs("editable", user)
+
+
+def forget_refs() -> None:
+    """Drop every cached list (after a write to conventions in this process; other
+    processes see the write through the data version)."""
+    _cached_refs.clear()
+
+
+def _refs(kind: str, user: CurrentUser) -> list[ConventionRef]:
+    with db.session() as session:
+        version = plan_queries.conventions_version(session)
+    scope = (user.id, user.role.value, tuple(sorted(user.territory_ids)))
+    return _cached_refs(kind, scope, config.database_url(), version, user)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _cached_refs(
+    kind: str, scope: tuple, database_url: str, version: str, _user: CurrentUser
+) -> list[ConventionRef]:
+    """One query per user (`scope`), kind, database and data `version`: a write to any
+    convention changes the version, so the next run reads the list again. (`_user` is not
+    part of the key: `scope` stands for it.)"""
+    with db.session() as session:
+        if kind == "editable":
+            return plan_queries.editable_conventions(session, _user)
+        return plan_queries.conventions(session, _user)
+
+
 def pick_convention(
     refs: Sequence[ConventionRef],
     label_of: Callable[[ConventionRef], str],
@@ -32,14 +69,16 @@ def pick_convention(
 ) -> int:
     """A selectbox starting on the convention of the URL (else `fallback`); the choice is
     written back to the URL so that the address can be shared."""
-    by_id = {r.id: r for r in refs}
+    # A selectbox keeps its `format_func` with the session: a dict of labels, not a closure
+    # over every reference.
+    labels = {r.id: label_of(r) for r in refs}
     wanted = requested_id("convention")
-    start = wanted if wanted in by_id else fallback
+    start = wanted if wanted in labels else fallback
     chosen = where.selectbox(
         "Convention",
-        list(by_id),
-        index=list(by_id).index(start),
-        format_func=lambda cid: label_of(by_id[cid]),
+        list(labels),
+        index=list(labels).index(start),
+        format_func=labels.__getitem__,
         placeholder="Choisissez…",
     )
     st.query_params["convention"] = str(chosen)
@@ -91,14 +130,14 @@ def convention_selector(
     if text.strip():
         with db.session() as session:
             refs = plan_queries.search_conventions(session, user, text)
-    by_id = {r.id: r for r in refs}
-    st.session_state[PICKER] = current if current in by_id else None
+    labels = {r.id: ref_label(r) for r in refs}
+    st.session_state[PICKER] = current if current in labels else None
     with pick_col:
         st.selectbox(
             "Convention",
-            list(by_id),
+            list(labels),
             index=None,
-            format_func=lambda ident: ref_label(by_id[ident]),
+            format_func=labels.__getitem__,
             key=PICKER,
             on_change=open_picked,
             placeholder=f"Choisissez parmi {len(refs)} convention(s)",

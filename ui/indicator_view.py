@@ -17,6 +17,7 @@ from ctg_core.indicators.queries import (
     IndicatorSeries,
     ValueChange,
 )
+from ui.chart_specs import spec_of
 from ui.plain_text import md
 
 OUT_OF_BOUNDS = "⚠ hors limites : à corriger ou retirer"
@@ -112,8 +113,8 @@ def value_history(changes: Sequence[ValueChange]) -> None:
 
 
 def trend(item: IndicatorSeries) -> None:
-    st.altair_chart(
-        indicator_charts.trend_chart(item, width=560, height=240),
+    st.vega_lite_chart(
+        spec=spec_of(indicator_charts.trend_chart, item, width=560, height=240),
         width="stretch",
         alt=indicator_charts.describe(item),
     )
@@ -130,7 +131,7 @@ def comparison(result: Comparison) -> None:
         return
     unit = f" ({md(result.unit)})" if result.unit else ""
     st.markdown(f"**{md(result.name)}**{unit} — {result.year}")
-    st.altair_chart(indicator_charts.comparison_chart(result), width="stretch")
+    st.vega_lite_chart(spec=spec_of(indicator_charts.comparison_chart, result), width="stretch")
     notes = []
     if result.departement_value is not None:
         shown = indicator_charts.value_text(result.departement_value, result.measure, result.unit)
@@ -198,8 +199,8 @@ def convention_glance(series: Sequence[IndicatorSeries], convention_id: int) -> 
                     if item.drawable.empty:
                         st.caption("Aucune valeur mesurée.")
                         continue
-                    st.altair_chart(
-                        indicator_charts.sparkline(item),
+                    st.vega_lite_chart(
+                        spec=spec_of(indicator_charts.sparkline, item),
                         width="stretch",
                         alt=indicator_charts.describe(item),
                     )

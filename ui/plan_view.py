@@ -17,6 +17,7 @@ from ctg_core.plan import timeline
 from ctg_core.plan.filters import PlanFilters
 from ctg_core.plan.queries import ActionDetail, AxisRef, ConventionHeader
 from ui import action_form
+from ui.chart_specs import spec_of
 from ui.convention_header import show_history
 from ui.form_feedback import form_state
 from ui.plain_text import md
@@ -238,7 +239,9 @@ def show_timeline(rows: pd.DataFrame, today: date) -> None:
     if bars.empty:
         st.info("Aucune action datée ne correspond aux filtres.", icon=":material/info:")
     else:
-        st.altair_chart(plan_charts.timeline_chart(bars, today), key="timeline", width="content")
+        st.vega_lite_chart(
+            spec=spec_of(plan_charts.timeline_chart, bars, today), key="timeline", width="content"
+        )
         st.caption(
             f"Chaque barre va du début à l'échéance (◆). Trait pointillé : aujourd'hui "
             f"({formats.day(today)}). Les actions en retard portent la mention "

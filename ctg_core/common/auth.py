@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ctg_core.common.errors import NotFound, PermissionDenied
@@ -61,6 +62,25 @@ class CurrentUser:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.admin
+
+
+def editable_plan_clause(user: CurrentUser) -> sa.ColumnElement[bool]:
+    """`CurrentUser.can_edit_plan` as a SQL condition on `Convention`, for queries over many
+    conventions (the two must say the same: a test checks them against each other)."""
+    if user.role is Role.admin:
+        return sa.true()
+    if user.role is Role.caf_advisor:
+        return Convention.advisor_id == user.id  # type: ignore[return-value]
+    if user.role is Role.coop_officer:
+        return Convention.territory_id.in_(user.territory_ids or {-1})  # type: ignore[attr-defined]
+    return sa.false()
+
+
+def readable_clause(user: CurrentUser) -> sa.ColumnElement[bool]:
+    """`CurrentUser.can_read` as a SQL condition on `Convention`."""
+    if user.reads_everything:
+        return sa.true()
+    return Convention.territory_id.in_(user.territory_ids or {-1})  # type: ignore[attr-defined]
 
 
 # --- pages: who may open which page, and where each role lands ------------------------------

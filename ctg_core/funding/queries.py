@@ -132,10 +132,22 @@ def lines(
     territory_ids: Iterable[int] | None = None,
     post_id: int | None = None,
 ) -> list[FundingLine]:
-    """The yearly lines the user may read (all years, or one), by territory then year."""
+    """The yearly lines the user may read (all years, or one), by territory then year.
+
+    Read as plain rows, not ORM objects: at national scale a page reads thousands of them.
+    """
     epci = aliased(Territory)
     query = (
-        select(PostFunding, CooperationPost, Territory, FundingRule, epci.name)
+        select(
+            *(getattr(PostFunding, name) for name in _LINE_FIELDS),
+            CooperationPost.officer_name,
+            Territory.id,
+            Territory.name,
+            FundingRule.rate,
+            FundingRule.ceiling_per_fte,
+            FundingRule.advance_share,
+            epci.name,
+        )
         .join(CooperationPost, CooperationPost.id == PostFunding.post_id)
         .join(Territory, Territory.id == CooperationPost.territory_id)
         .join(FundingRule, FundingRule.year == PostFunding.year, isouter=True)
@@ -148,11 +160,33 @@ def lines(
         query = query.where(col(Territory.id).in_(list(territory_ids) or [-1]))
     if post_id is not None:
         query = query.where(PostFunding.post_id == post_id)
-    found = [
-        _funding_line(line, post, territory, rule, epci_name, today)
-        for line, post, territory, rule, epci_name in session.exec(query)
-    ]
-    return sorted(found, key=lambda line: (_fold(line.territory), line.year, line.id))
+    found = [_funding_line(tuple(row), today) for row in session.exec(query)]
+    folded = {name: _fold(name) for name in {line.territory for line in found}}
+    return sorted(found, key=lambda line: (folded[line.territory], line.year, line.id))
+
+
+# The columns of `post_fundings` a FundingLine carries, in the order `lines` selects them.
+_LINE_FIELDS = (
+    "id",
+    "version",
+    "post_id",
+    "year",
+    "fte",
+    "months",
+    "eligible_cost",
+    "entitlement",
+    "renewal_status",
+    "renewal_due_on",
+    "renewal_received_on",
+    "renewal_signed_on",
+    "advance_amount",
+    "advance_paid_on",
+    "actual_cost",
+    "justified_on",
+    "final_entitlement",
+    "balance_amount",
+    "balance_paid_on",
+)
 
 
 def funding_lines(session: Session, user: CurrentUser, year: int, today: date) -> list[FundingLine]:
@@ -160,43 +194,21 @@ def funding_lines(session: Session, user: CurrentUser, year: int, today: date) -
     return lines(session, user, today, year=year)
 
 
-def _funding_line(
-    line: PostFunding,
-    post: CooperationPost,
-    territory: Territory,
-    rule: FundingRule | None,
-    epci_name: str | None,
-    today: date,
-) -> FundingLine:
-    row = FundingLine(
-        id=line.id,  # type: ignore[arg-type]
-        version=line.version,
-        post_id=post.id,  # type: ignore[arg-type]
-        territory_id=territory.id,  # type: ignore[arg-type]
-        territory=territory.name,
-        epci=epci_name or territory.name,
-        holders=post.officer_name,
-        year=line.year,
-        fte=line.fte,
-        months=line.months,
-        eligible_cost=line.eligible_cost,
-        entitlement=line.entitlement,
-        rate=rule.rate if rule else None,
-        ceiling_per_fte=rule.ceiling_per_fte if rule else None,
-        advance_share=rule.advance_share if rule else None,
-        renewal_status=RenewalStatus(line.renewal_status),
-        renewal_due_on=line.renewal_due_on,
-        renewal_received_on=line.renewal_received_on,
-        renewal_signed_on=line.renewal_signed_on,
-        advance_amount=line.advance_amount,
-        advance_paid_on=line.advance_paid_on,
-        actual_cost=line.actual_cost,
-        justified_on=line.justified_on,
-        final_entitlement=line.final_entitlement,
-        balance_amount=line.balance_amount,
-        balance_paid_on=line.balance_paid_on,
+def _funding_line(row: tuple[Any, ...], today: date) -> FundingLine:
+    values = dict(zip(_LINE_FIELDS, row, strict=False))
+    holders, territory_id, territory, rate, ceiling, share, epci_name = row[len(_LINE_FIELDS) :]
+    values["renewal_status"] = RenewalStatus(values["renewal_status"])
+    line = FundingLine(
+        **values,
+        territory_id=territory_id,
+        territory=territory,
+        epci=epci_name or territory,
+        holders=holders,
+        rate=rate,
+        ceiling_per_fte=ceiling,
+        advance_share=share,
     )
-    return _with_alerts(row, today)
+    return _with_alerts(line, today)
 
 
 def _with_alerts(line: FundingLine, today: date) -> FundingLine:
@@ -426,24 +438,32 @@ class PostView:
 
 
 def posts(session: Session, user: CurrentUser) -> list[PostView]:
-    """The posts the user may read, with their holders and the years they have a line for."""
+    """The posts the user may read, with their holders and the years they have a line for
+    (read as plain rows)."""
     query = _scoped(
-        select(CooperationPost, Territory)
+        select(CooperationPost.id, CooperationPost.version, Territory.id, Territory.name)
         .join(Territory, Territory.id == CooperationPost.territory_id)
         .order_by(Territory.name, CooperationPost.id),
         user,
     )
-    found = list(session.exec(query))
-    ids = [post.id for post, _ in found]
+    found = session.exec(query).all()
+    ids = [post_id for post_id, *_ in found]
     holders: dict[int, list[HolderView]] = {}
-    for h in session.exec(
-        select(PostHolder)
+    for post_id, *holder in session.exec(
+        select(
+            PostHolder.post_id,
+            PostHolder.id,
+            PostHolder.version,
+            PostHolder.name,
+            PostHolder.email,
+            PostHolder.fte,
+            PostHolder.starts_on,
+            PostHolder.ends_on,
+        )
         .where(col(PostHolder.post_id).in_(ids or [-1]))
         .order_by(PostHolder.starts_on, PostHolder.id)  # type: ignore[arg-type]
     ):
-        holders.setdefault(h.post_id, []).append(
-            HolderView(h.id, h.version, h.name, h.email, h.fte, h.starts_on, h.ends_on)  # type: ignore[arg-type]
-        )
+        holders.setdefault(post_id, []).append(HolderView(*holder))
     years: dict[int, list[int]] = {}
     for post_id, year in session.exec(
         select(PostFunding.post_id, PostFunding.year).where(
@@ -453,14 +473,14 @@ def posts(session: Session, user: CurrentUser) -> list[PostView]:
         years.setdefault(post_id, []).append(year)
     return [
         PostView(
-            id=post.id,  # type: ignore[arg-type]
-            version=post.version,
-            territory_id=territory.id,  # type: ignore[arg-type]
-            territory=territory.name,
-            holders=tuple(holders.get(post.id, [])),  # type: ignore[arg-type]
-            years=tuple(sorted(years.get(post.id, []))),  # type: ignore[arg-type]
+            id=post_id,
+            version=version,
+            territory_id=territory_id,
+            territory=territory,
+            holders=tuple(holders.get(post_id, [])),
+            years=tuple(sorted(years.get(post_id, []))),
         )
-        for post, territory in found
+        for post_id, version, territory_id, territory in found
     ]
 
 

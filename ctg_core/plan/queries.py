@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,11 +17,17 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ctg_core.common.auth import CurrentUser, readable_convention
+from ctg_core.common.auth import (
+    CurrentUser,
+    editable_plan_clause,
+    readable_clause,
+    readable_convention,
+)
 from ctg_core.common.errors import NotFound
 from ctg_core.common.formats import folded, local_time
 from ctg_core.common.history import HistoryLine, history_lines, lines_of
 from ctg_core.common.models import (
+    CLOSED_STATUSES,
     Action,
     ActionStatus,
     Axis,
@@ -63,24 +70,48 @@ class ConventionRef:
     phase: ConventionPhase
 
 
-def _visible(user: CurrentUser):  # type: ignore[no-untyped-def]
-    query = (
-        select(Convention, Territory)
-        .join(Territory, Territory.id == Convention.territory_id)
-        .where(Convention.archived_at.is_(None))  # type: ignore[union-attr]
-    )
-    if not user.reads_everything:
-        query = query.where(Convention.territory_id.in_(user.territory_ids or {-1}))  # type: ignore[attr-defined]
-    return query
+def _refs(session: Session, where: sa.ColumnElement[bool]) -> list[ConventionRef]:
+    """Live conventions matching `where`, by territory name, read as plain rows."""
+    rows = session.exec(
+        select(
+            Convention.id,
+            Convention.title,
+            Territory.id,
+            Territory.name,
+            Territory.kind,
+            Convention.phase,
+        )
+        .join(Territory, Territory.id == Convention.territory_id)  # type: ignore[arg-type]
+        .where(Convention.archived_at.is_(None), where)  # type: ignore[union-attr]
+        .order_by(Territory.name, Convention.id)
+    ).all()
+    return [
+        ConventionRef(ident, title, territory_id, name, kind.value, phase)
+        for ident, title, territory_id, name, kind, phase in rows
+    ]
 
 
 def conventions(session: Session, user: CurrentUser) -> list[ConventionRef]:
     """Conventions the user may read, by territory name."""
-    rows = session.exec(_visible(user).order_by(Territory.name)).all()
-    return [
-        ConventionRef(c.id, c.title, t.id, t.name, t.kind.value, c.phase)  # type: ignore[arg-type]
-        for c, t in rows
-    ]
+    return _refs(session, readable_clause(user))
+
+
+def editable_conventions(session: Session, user: CurrentUser) -> list[ConventionRef]:
+    """Live conventions whose plan the user may edit, by territory name."""
+    return _refs(session, editable_plan_clause(user))
+
+
+def conventions_version(session: Session) -> str:
+    """A fingerprint that changes whenever a convention is created, changed or archived
+    (each change raises its version): pages cache their lists of conventions under it."""
+    count, versions, last = session.exec(
+        select(
+            sa.func.count(Convention.id),  # type: ignore[arg-type]
+            sa.func.coalesce(sa.func.sum(Convention.version), 0),
+            sa.func.coalesce(sa.func.max(Convention.id), 0),  # type: ignore[arg-type]
+        )
+    ).one()
+    return f"{count}-{versions}-{last}"
 
 
 def home_convention(
@@ -466,57 +497,136 @@ OFFICER_COLUMNS = [
 ]
 
 
-def editable_conventions(session: Session, user: CurrentUser) -> list[Convention]:
-    """Live conventions whose plan the user may edit, by territory name."""
-    rows = session.exec(
-        select(Convention, Territory)
-        .join(Territory, Territory.id == Convention.territory_id)
-        .where(Convention.archived_at.is_(None))  # type: ignore[union-attr]
-        .order_by(Territory.name, Convention.id)
-    ).all()
-    return [c for c, _ in rows if user.can_edit_plan(c)]
+@dataclass(frozen=True)
+class OfficerFilter:
+    """What the officer's table shows: one convention, one axis, one statut, only late
+    actions, only actions with a point de vigilance (None / False: no filter)."""
+
+    convention_id: int | None = None
+    axis_id: int | None = None
+    status: ActionStatus | None = None
+    late: bool = False
+    vigilance: bool = False
 
 
-def officer_actions(session: Session, user: CurrentUser, today: date) -> pd.DataFrame:
-    """The live actions of every convention the user may edit, one row per action.
+def officer_actions(
+    session: Session,
+    user: CurrentUser,
+    today: date,
+    where: OfficerFilter = OfficerFilter(),
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    ids: Collection[int] | None = None,
+) -> pd.DataFrame:
+    """The live actions of the conventions the user may edit, one row per action, read as
+    plain rows: by convention, axis and code, `limit` rows from `offset` (all by default),
+    or only the actions `ids` when given.
 
-    ``attrs["data_version"]`` changes whenever any row's version changes: pages key their
+    ``attrs["total"]`` is the number of rows matching `where` (whatever the window);
+    ``attrs["data_version"]`` changes whenever a row's version changes: pages key their
     editor with it so that the table reloads after a save.
     """
-    conventions = {c.id: c for c in editable_conventions(session, user)}
-    rows: list[dict[str, Any]] = []
-    if conventions:
-        query = (
-            select(Action, Axis.label)
-            .join(Axis, Axis.id == Action.axis_id)
-            .where(
-                Action.convention_id.in_(list(conventions)),  # type: ignore[attr-defined]
-                Action.archived_at.is_(None),  # type: ignore[union-attr]
-            )
-            .order_by(Action.convention_id, Axis.position, Action.code)
+    conditions = _officer_conditions(user, today, where)
+    if ids is not None:
+        conditions.append(Action.id.in_(list(ids) or [-1]))  # type: ignore[union-attr]
+    query = (
+        select(
+            Action.id,
+            Action.version,
+            Action.convention_id,
+            Convention.title,
+            Action.code,
+            Action.title,
+            Axis.label,
+            Action.due_on,
+            Action.status,
+            Action.progress,
+            Action.last_comment,
+            Action.vigilance,
+            Action.updated_at,
         )
-        for action, axis_label in session.exec(query):
-            rows.append(
-                {
-                    "id": action.id,
-                    "version": action.version,
-                    "convention_id": action.convention_id,
-                    "convention": conventions[action.convention_id].title,
-                    "code": action.code,
-                    "title": action.title,
-                    "axis": axis_label,
-                    "due_on": action.due_on,
-                    "late": is_late(action.status, action.due_on, today),
-                    "status": action.status.value,
-                    "progress": action.progress,
-                    "last_comment": action.last_comment,
-                    "vigilance": action.vigilance,
-                    "updated_at": action.updated_at,
-                }
-            )
-    frame = pd.DataFrame(rows, columns=OFFICER_COLUMNS)
+        .join(Convention, Convention.id == Action.convention_id)  # type: ignore[arg-type]
+        .join(Axis, Axis.id == Action.axis_id)  # type: ignore[arg-type]
+        .where(*conditions)
+        .order_by(Action.convention_id, Axis.position, Action.code)
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = [
+        (
+            ident,
+            version,
+            convention_id,
+            convention,
+            code,
+            title,
+            axis,
+            due_on,
+            is_late(status, due_on, today),
+            status.value,
+            progress,
+            last_comment,
+            vigilance,
+            updated_at,
+        )
+        for (
+            ident,
+            version,
+            convention_id,
+            convention,
+            code,
+            title,
+            axis,
+            due_on,
+            status,
+            progress,
+            last_comment,
+            vigilance,
+            updated_at,
+        ) in session.exec(query)
+    ]
+    frame = pd.DataFrame.from_records(rows, columns=OFFICER_COLUMNS)
+    if ids is None and (offset or (limit is not None and len(frame) == limit)):
+        frame.attrs["total"] = officer_action_count(session, user, today, where)
+    else:
+        frame.attrs["total"] = offset + len(frame)
     frame.attrs["data_version"] = data_version(frame)
     return frame
+
+
+def officer_action_count(
+    session: Session, user: CurrentUser, today: date, where: OfficerFilter = OfficerFilter()
+) -> int:
+    """How many rows `officer_actions` has for `where`."""
+    query = (
+        select(sa.func.count(Action.id))  # type: ignore[arg-type]
+        .join(Convention, Convention.id == Action.convention_id)  # type: ignore[arg-type]
+        .where(*_officer_conditions(user, today, where))
+    )
+    return int(session.exec(query).one())
+
+
+def _officer_conditions(
+    user: CurrentUser, today: date, where: OfficerFilter
+) -> list[sa.ColumnElement[bool]]:
+    conditions = [
+        Action.archived_at.is_(None),  # type: ignore[union-attr]
+        Convention.archived_at.is_(None),  # type: ignore[union-attr]
+        editable_plan_clause(user),
+    ]
+    if where.convention_id is not None:
+        conditions.append(Action.convention_id == where.convention_id)  # type: ignore[arg-type]
+    if where.axis_id is not None:
+        conditions.append(Action.axis_id == where.axis_id)  # type: ignore[arg-type]
+    if where.status is not None:
+        conditions.append(Action.status == where.status)  # type: ignore[arg-type]
+    if where.late:  # the SQL twin of `is_late`
+        conditions.append(Action.due_on < today)  # type: ignore[operator]
+        conditions.append(Action.status.not_in(CLOSED_STATUSES))  # type: ignore[attr-defined]
+    if where.vigilance:
+        conditions.append(sa.func.trim(Action.vigilance) != "")
+    return conditions
 
 
 def data_version(frame: pd.DataFrame) -> str:
