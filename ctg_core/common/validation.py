@@ -44,7 +44,7 @@ def _sentence(message: str) -> PydanticCustomError:
     return PydanticCustomError(SENTENCE, message)
 
 
-def _no_control_character(text: str) -> str:
+def no_control_character(text: str) -> str:
     """A NUL byte or another invisible control character is refused (PostgreSQL cannot
     store NUL, SQLite can: both refuse it the same way). Line breaks and tabs are text."""
     if _CONTROL.search(text):
@@ -52,22 +52,25 @@ def _no_control_character(text: str) -> str:
     return text
 
 
-def _text(max_length: int, min_length: int = 0) -> Any:
+def bounded_text(max_length: int, min_length: int = 0) -> Any:
+    """A trimmed text of bounded length without control characters (for a field whose
+    bounds are its own, e.g. an axis code of 8 characters)."""
     return Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_no_control_character),
+        AfterValidator(no_control_character),
     ]
 
 
-Text = _text(4000)
-RequiredText = _text(4000, min_length=1)
+Text = bounded_text(4000)
+RequiredText = bounded_text(4000, min_length=1)
 # A compte rendu or a list of next steps can be long: a few pages of text.
-LongText = _text(50_000)
-Title = _text(200, min_length=1)
-Code = _text(20, min_length=1)
-ShortText = _text(200)
-UnitText = _text(40)  # an indicator's unit as written after its values (« places », « % »)
+LongText = bounded_text(50_000)
+Title = bounded_text(200, min_length=1)
+Code = bounded_text(20, min_length=1)
+ShortText = bounded_text(200)
+FileName = bounded_text(255, min_length=1)
+UnitText = bounded_text(40)  # an indicator's unit as written after its values (« places », « % »)
 
 # user@domain.tld: one @, no spaces, a dot in the domain; compared in lower case everywhere.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
@@ -82,7 +85,7 @@ def _email_shape(text: str) -> str:
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=254),
-    AfterValidator(_no_control_character),
+    AfterValidator(no_control_character),
     AfterValidator(_email_shape),
 ]
 

@@ -12,9 +12,8 @@ A file that changes nothing writes nothing, not even that entry.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import StringConstraints
 from sqlmodel import Session, select
 
 from ctg_core.common.auth import CurrentUser, editable_convention
@@ -22,7 +21,7 @@ from ctg_core.common.command import command
 from ctg_core.common.errors import CtgError, NotFound
 from ctg_core.common.history import log_change
 from ctg_core.common.models import Action, Axis
-from ctg_core.common.validation import Input, validated
+from ctg_core.common.validation import FileName, Input, validated
 from ctg_core.exchange import indicator_sheet, plan_sheet
 from ctg_core.exchange.report import ImportReport, Operation
 from ctg_core.indicators.commands import record_indicator_value
@@ -34,9 +33,7 @@ SHOWN_PROBLEMS = 5
 class SpreadsheetFile(Input):
     """An uploaded file: its name (which says its format) and its bytes."""
 
-    file_name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)
-    ]
+    file_name: FileName
     content: bytes
 
 

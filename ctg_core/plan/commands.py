@@ -13,10 +13,10 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated, Any, Self
+from typing import Any, Self
 
 import sqlalchemy as sa
-from pydantic import StringConstraints, model_validator
+from pydantic import model_validator
 from sqlmodel import Session, select
 
 from ctg_core.common import config
@@ -57,6 +57,7 @@ from ctg_core.common.validation import (
     ShortText,
     Text,
     Title,
+    bounded_text,
     validated,
 )
 
@@ -192,8 +193,8 @@ CONVENTION_FIELDS = tuple(ConventionData.model_fields)
 
 
 class AxisData(Input):
-    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8)]
-    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    code: bounded_text(8, min_length=1)  # type: ignore[valid-type]
+    label: bounded_text(120, min_length=1)  # type: ignore[valid-type]
 
 
 # --- conventions ----------------------------------------------------------------------------
