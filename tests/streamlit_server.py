@@ -166,3 +166,25 @@ def browser() -> Iterator[object]:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
+
+
+def offline_context(browser, **options):  # type: ignore[no-untyped-def]
+    """A browser context in which every request outside this machine is aborted and noted
+    in `context.outside` (the app must load nothing from the internet)."""
+    from urllib.parse import urlparse
+
+    context = browser.new_context(locale="fr-FR", **options)
+    context.outside = []  # type: ignore[attr-defined]
+
+    def route(request_route) -> None:  # type: ignore[no-untyped-def]
+        if urlparse(request_route.request.url).hostname in LOCAL_HOSTS:
+            request_route.continue_()
+        else:
+            context.outside.append(request_route.request.url)  # type: ignore[attr-defined]
+            request_route.abort()
+
+    context.route("**/*", route)
+    return context

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urlparse
 
 import pytest
 from sqlmodel import Session, select
 
 from ctg_core.common import db
 from ctg_core.common.models import Convention
-from tests.streamlit_server import Server, browser, streamlit_server  # noqa: F401  (fixtures)
+from tests.streamlit_server import Server, browser, offline_context, streamlit_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 60_000
@@ -18,17 +17,7 @@ TIMEOUT_MS = 60_000
 
 @pytest.fixture
 def page(browser, streamlit_server: Server) -> Iterator[object]:  # noqa: F811
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
-    context.outside = []  # type: ignore[attr-defined]
-
-    def route(request_route) -> None:  # type: ignore[no-untyped-def]
-        if urlparse(request_route.request.url).hostname in {"127.0.0.1", "localhost"}:
-            request_route.continue_()
-        else:
-            context.outside.append(request_route.request.url)  # type: ignore[attr-defined]
-            request_route.abort()
-
-    context.route("**/*", route)
+    context = offline_context(browser, viewport={"width": 1400, "height": 1000})
     opened = context.new_page()
     opened.set_default_timeout(TIMEOUT_MS)
     yield opened

@@ -5,7 +5,6 @@ offline, opened by its address `/comite?reunion=M&mode=present`."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urlparse
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +13,7 @@ from sqlmodel import Session, select
 from ctg_core.committee import queries as committee_queries
 from ctg_core.common import auth, config, db
 from ctg_core.common.models import Action, Meeting, MeetingStatus, Role, User
-from tests.streamlit_server import Server, browser, streamlit_server  # noqa: F401  (fixtures)
+from tests.streamlit_server import Server, browser, offline_context, streamlit_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 60_000
@@ -54,17 +53,7 @@ def stored_progress(server: Server, action_id: int) -> int:
 
 def open_presenter(browser, server: Server, meeting: Meeting, size: str):  # type: ignore[no-untyped-def]  # noqa: F811
     viewport, scale = SIZES[size]
-    context = browser.new_context(viewport=viewport, device_scale_factor=scale, locale="fr-FR")
-    context.outside = []  # type: ignore[attr-defined]
-
-    def route(request_route) -> None:  # type: ignore[no-untyped-def]
-        if urlparse(request_route.request.url).hostname in {"127.0.0.1", "localhost"}:
-            request_route.continue_()
-        else:
-            context.outside.append(request_route.request.url)  # type: ignore[attr-defined]
-            request_route.abort()
-
-    context.route("**/*", route)
+    context = offline_context(browser, viewport=viewport, device_scale_factor=scale)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(f"{server.url}/comite?reunion={meeting.id}&mode=present")
