@@ -413,7 +413,8 @@ def report(outcomes: list[Outcome], clients: int, duration: float) -> None:
             f"  {o.processes} processus : {o.wall:.1f} s × {cores} cœurs = {o.wall * cores:.0f} "
             f"disponibles ; application {o.app_cpu:.1f}, HAProxy {o.haproxy_cpu:.1f}, "
             f"client de charge {o.client_cpu:.1f}, reste de la machine {others:.1f} "
-            f"(PostgreSQL, autres travaux) ; sessions par processus : {sessions}"
+            f"(PostgreSQL, autres travaux) : machine occupée à "
+            f"{o.machine_cpu / (o.wall * cores) * 100:.0f} % ; sessions par processus : {sessions}"
         )
     print(
         "Page : une exécution de page attendue par l'utilisateur (ouverture de la vue "
