@@ -236,6 +236,7 @@ class Outcome:
     latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
     errors: list[str] = field(default_factory=list)
     saves: list[tuple[int, str]] = field(default_factory=list)  # (action id, comment), acked
+    alone: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
     sessions: Counter[str] = field(default_factory=Counter)  # by app process
     app_cpu: float = 0.0
     haproxy_cpu: float = 0.0
@@ -336,6 +337,32 @@ async def warm_up(url: str, fiche: Fiche) -> None:
             await session.close()
 
 
+async def alone(url: str, pid: int, fiche: Fiche, visits: int, outcome: Outcome) -> None:
+    """One user alone on a warm process: the CPU each kind of page costs it (nothing else
+    runs in that process meanwhile, so the process's CPU time is the page's)."""
+    token = uuid.uuid4().hex[:6]
+    for visit in range(visits):
+        session = await AppSession.open(url)
+        try:
+            before = cpu_seconds(pid)
+            await session.run("", timeout=PAGE_TIMEOUT_S)
+            middle = cpu_seconds(pid)
+            query = fiche_query(fiche.convention_id, fiche.action_id)
+            page = await session.run("convention", query, timeout=PAGE_TIMEOUT_S)
+            after_page = cpu_seconds(pid)
+            comment = f"Test de charge {token} · seul · v{visit}"
+            await save_fiche_comment(
+                session, page, fiche.convention_id, fiche.action_id, fiche.code, comment
+            )
+            outcome.saves.append((fiche.action_id, comment))
+            after_save = cpu_seconds(pid)
+        finally:
+            await session.close()
+        outcome.alone["overview"].append(middle - before)
+        outcome.alone["convention"].append(after_page - middle)
+        outcome.alone["save"].append(after_save - after_page)
+
+
 def measure(
     url: str, processes: int, clients: int, duration: float, fiches: list[Fiche], folder: Path
 ) -> Outcome:
@@ -347,6 +374,8 @@ def measure(
         ]
         for server in servers:
             asyncio.run(warm_up(server.url, fiches[-1]))
+        if processes == 1:
+            asyncio.run(alone(servers[0].url, servers[0].process.pid, fiches[-1], 5, outcome))
         proxy_url, proxy = stack.enter_context(haproxy([s.url for s in servers], folder))
         pids = [s.process.pid for s in servers]
         app_before = sum(cpu_seconds(pid) for pid in pids)
@@ -416,9 +445,19 @@ def report(outcomes: list[Outcome], clients: int, duration: float) -> None:
             f"(PostgreSQL, autres travaux) : machine occupée à "
             f"{o.machine_cpu / (o.wall * cores) * 100:.0f} % ; sessions par processus : {sessions}"
         )
+    for o in outcomes:
+        if o.alone["overview"]:
+            costs = {k: statistics.median(v) for k, v in o.alone.items()}
+            print(
+                f"CPU s par page pour un utilisateur seul (médiane de {len(o.alone['save'])}) : "
+                + ", ".join(f"{KINDS[k]} {cost:.3f}" for k, cost in costs.items())
+                + f" ; la visite entière (les trois) {sum(costs.values()):.3f}, soit "
+                f"{1 / sum(costs.values()):.2f} visite/s par cœur."
+            )
     print(
         "Page : une exécution de page attendue par l'utilisateur (ouverture de la vue "
-        "d'ensemble, d'une convention, ou enregistrement d'une fiche). Borne CPU : cœurs "
+        "d'ensemble, d'une convention, ou enregistrement d'une fiche : l'envoi du formulaire et la "
+        "page qui suit). Borne CPU : cœurs "
         f"utilisables (un processus Streamlit en utilise un au plus) ÷ CPU s par page ; "
         f"objectif ≥ {TARGET_SHARE * 100:.0f} % de la borne."
     )
