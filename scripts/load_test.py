@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -509,6 +510,8 @@ def main() -> None:
         parser.error(f"--duration doit être entre 1 et {MAX_DURATION_S} s")
     if not all(1 <= p <= MAX_PROCESSES for p in args.processes):
         parser.error(f"--processes : entre 1 et {MAX_PROCESSES} processus")
+    # Stopped by SIGTERM too, the servers, HAProxy and the scratch database are cleaned up.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if shutil.which(HAPROXY) is None:
         raise SystemExit(f"HAProxy introuvable ({HAPROXY}) : lancez `make load` (qui l'installe).")
     outcomes = []
