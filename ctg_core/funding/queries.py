@@ -329,14 +329,16 @@ def caf_view(rows: Iterable[FundingLine]) -> pd.DataFrame:
     groups: dict[tuple[int, str], list[FundingLine]] = {}
     for line in rows:
         groups.setdefault((line.year, line.epci), []).append(line)
+    folded = {epci: _fold(epci) for _, epci in groups}
+    ordered = sorted(groups, key=lambda key: (-key[0], folded[key[1]]))
     records = []
     for year in sorted({y for y, _ in groups}, reverse=True):
         year_lines: list[FundingLine] = []
-        for (y, epci), members in sorted(groups.items(), key=lambda kv: _fold(kv[0][1])):
-            if y != year:
+        for key in ordered:
+            if key[0] != year:
                 continue
-            year_lines += members
-            records.append(_record(year, epci, totals(members)))
+            year_lines += groups[key]
+            records.append(_record(year, key[1], totals(groups[key])))
         records.append(_record(year, TOTAL, totals(year_lines)))
     return pd.DataFrame(records, columns=CAF_COLUMNS)
 
@@ -359,6 +361,84 @@ def _record(year: int, epci: str, t: Totals) -> dict[str, Any]:
 
 def _fold(name: str) -> str:
     return formats.folded(name)
+
+
+# --- the whole book, read once per state of the funding tables -------------------------------
+
+
+def funding_version(session: Session) -> str:
+    """A fingerprint that changes whenever a yearly line, a post, a holder or a rule is
+    created, changed or removed (each change raises its row's version): the Financement page
+    keeps its `FundingBook` under it."""
+    parts = []
+    for key, version in (
+        (PostFunding.id, PostFunding.version),
+        (CooperationPost.id, CooperationPost.version),
+        (PostHolder.id, PostHolder.version),
+        (FundingRule.year, FundingRule.version),
+    ):
+        count, versions, keys = session.exec(
+            select(
+                func.count(key),  # type: ignore[arg-type]
+                func.coalesce(func.sum(version), 0),
+                func.coalesce(func.sum(key), 0),
+            )
+        ).one()
+        parts.append(f"{count}.{versions}.{keys}")
+    return "-".join(parts)
+
+
+@dataclass(frozen=True)
+class FundingBook:
+    """Every yearly line the user may read on `today`, with their alerts, each year's totals
+    and the Caf-wide view: what the Financement page draws from (a window at a time)."""
+
+    lines: tuple[FundingLine, ...]
+    alerts: tuple[FundingAlert, ...]
+    by_year: dict[int, tuple[FundingLine, ...]]
+    year_totals: dict[int, Totals]
+    caf_view: pd.DataFrame
+
+    def year(self, year: int) -> tuple[FundingLine, ...]:
+        return self.by_year.get(year, ())
+
+    def totals(self, year: int) -> Totals:
+        return self.year_totals.get(year, Totals())
+
+
+def funding_book(session: Session, user: CurrentUser, today: date) -> FundingBook:
+    every_line = lines(session, user, today)
+    by_year: dict[int, list[FundingLine]] = {}
+    for line in every_line:
+        by_year.setdefault(line.year, []).append(line)
+    return FundingBook(
+        lines=tuple(every_line),
+        alerts=tuple(alerts_in(every_line)),
+        by_year={year: tuple(rows) for year, rows in by_year.items()},
+        year_totals={year: totals(rows) for year, rows in by_year.items()},
+        caf_view=caf_view(every_line),
+    )
+
+
+def matching(
+    rows: Iterable[FundingLine],
+    *,
+    search: str = "",
+    stages: Iterable[Stage] = (),
+    with_alert: bool = False,
+) -> list[FundingLine]:
+    """The lines whose territory or holders contain `search` (« reze » finds « Rezé »), at
+    one of `stages` (any when none given), with at least one alert if `with_alert`; in the
+    order given."""
+    wanted = _fold(search)
+    at = set(stages)
+    return [
+        line
+        for line in rows
+        if (not at or line.stage in at)
+        and (not with_alert or line.alerts)
+        and (not wanted or wanted in _fold(f"{line.territory} {line.holders}"))
+    ]
 
 
 # --- alerts ---------------------------------------------------------------------------------
