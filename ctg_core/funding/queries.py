@@ -368,8 +368,8 @@ def _fold(name: str) -> str:
 
 def funding_version(session: Session) -> str:
     """A fingerprint that changes whenever a yearly line, a post, a holder or a rule is
-    created, changed or removed (each change raises its row's version): the Financement page
-    keeps its `FundingBook` under it."""
+    created, changed or removed (each change raises its row's version and writes a history
+    line): the Financement page keeps its `FundingBook` under it."""
     parts = []
     for key, version in (
         (PostFunding.id, PostFunding.version),
@@ -385,7 +385,19 @@ def funding_version(session: Session) -> str:
             )
         ).one()
         parts.append(f"{count}.{versions}.{keys}")
+    # Each funding command also writes its history line: its number and moment tell apart
+    # two states whose rows happen to add up the same (a database restored or rebuilt).
+    last, at = session.exec(
+        select(func.max(ChangeLog.id), func.max(ChangeLog.at)).where(
+            col(ChangeLog.entity).in_(FUNDING_ENTITIES)
+        )
+    ).one()
+    parts.append(f"{last}.{at}")
     return "-".join(parts)
+
+
+# The history entities of the funding commands.
+FUNDING_ENTITIES = ("funding", "funding_rule", "post", "post_holder")
 
 
 @dataclass(frozen=True)
