@@ -123,7 +123,12 @@ if tabs[0].open:
             indicator_view.status_table(series)
             indicator_view.status_rule_caption()
             st.vega_lite_chart(
-                spec=spec_of(indicator_charts.small_multiples, series), width="content"
+                spec=spec_of(
+                    indicator_charts.small_multiples,
+                    series,
+                    key=tuple(s.chart_key for s in series),
+                ),
+                width="content",
             )
             st.caption("Ouvrez un indicateur pour sa tendance, ses valeurs et leur saisie.")
             for rank, item in enumerate(series):
