@@ -27,6 +27,7 @@ from ui.funding_cycle import cycle_panel
 from ui.funding_posts import posts_section
 from ui.funding_rules import rules_section
 from ui.paging import PAGE_SIZE, paged, paging_key
+from ui.plain_text import md
 
 TAB = "funding_tab"
 
@@ -57,7 +58,7 @@ def show_alerts(alerts: Sequence[FundingAlert]) -> None:
             key="funding_alert_kind",
         )
     chosen = [a for a in alerts if kind is None or a.kind is kind]
-    shown = paged(chosen, paging_key("funding-alerts", kind), noun="alerte")
+    shown = paged(chosen, paging_key("funding-alerts", kind), label="Alertes")
     st.dataframe(
         pd.DataFrame(
             {
@@ -166,7 +167,7 @@ def year_tab(book: FundingBook, user: CurrentUser, today: date) -> None:
     if not found:
         st.info("Aucune ligne ne correspond à ces filtres.", icon=":material/filter_alt_off:")
         return
-    show_lines(paged(found, paging_key("funding-lines", year, *filters), noun="ligne"))
+    show_lines(paged(found, paging_key("funding-lines", year, *filters), label="Lignes"))
     download_buttons(
         lambda: exports.funding_table(found),
         f"financement-postes-{year}",
@@ -204,7 +205,11 @@ def caf_view_tab(view: pd.DataFrame, today: date) -> None:
     if search.strip():
         wanted = formats.folded(search)
         detail = detail[[wanted in formats.folded(e) for e in detail["epci"]]]
-    rows = paged(detail.index.tolist(), paging_key("funding-caf", year, search), noun="EPCI")
+    if detail.empty:
+        st.info(
+            f"Aucun EPCI ne correspond à « {md(search.strip())} ».", icon=":material/search_off:"
+        )
+    rows = paged(detail.index.tolist(), paging_key("funding-caf", year, search), label="EPCI")
     shown = pd.concat(
         [
             detail.loc[list(rows)],

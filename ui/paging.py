@@ -1,7 +1,7 @@
 """A long list shown a page at a time: only the rows of the page are formatted and sent.
 
-shown = paged(rows, "funding-lines", noun="ligne")
-st.dataframe(frame_of(shown))
+    shown = paged(rows, paging_key("funding-lines", search), label="Lignes")
+    st.dataframe(frame_of(shown))
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ PAGE_SIZE = 50
 T = TypeVar("T")
 
 
-def paged(rows: Sequence[T], key: str, *, noun: str, size: int = PAGE_SIZE) -> Sequence[T]:
-    """The rows of the page chosen (the first one at first), with « 51 à 100 sur 1 108 » and,
-    past one page, the page numbers. Give a `key` that changes with the filters, so that a
-    new filter starts on its first page."""
+def paged(rows: Sequence[T], key: str, *, label: str, size: int = PAGE_SIZE) -> Sequence[T]:
+    """The rows of the page chosen (the first one at first); past one page, the page
+    numbers and « {label} 51 à 100 sur 1 108. » (`label` in the plural: « Lignes »). Give a
+    `key` that changes with the filters (`paging_key`), so that a new filter starts on its
+    first page."""
     pages = max(math.ceil(len(rows) / size), 1)
     if pages == 1:
         return rows
@@ -31,7 +32,7 @@ def paged(rows: Sequence[T], key: str, *, noun: str, size: int = PAGE_SIZE) -> S
     start = (page - 1) * size
     shown = rows[start : start + size]
     st.caption(
-        f"{noun.capitalize()}s {formats.number(start + 1)} à {formats.number(start + len(shown))} "
+        f"{label} {formats.number(start + 1)} à {formats.number(start + len(shown))} "
         f"sur {formats.number(len(rows))}."
     )
     return shown

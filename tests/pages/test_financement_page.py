@@ -384,3 +384,15 @@ def test_many_alerts_are_listed_by_kind_a_page_at_a_time(app_world):
     assert list(zip(alerts["Alerte"], alerts["Territoire"], strict=True)) == [
         ("⚠ Acompte bloqué", names[50])
     ]
+
+
+def test_the_caf_view_is_searched_by_epci_and_keeps_the_year_total(app_world):
+    alert_world(app_world, app_world.user(Role.caf_manager))
+    at = open_tab(financement(app_world), "Vue Caf")
+    at = field(at, "text_input", "Rechercher un EPCI").set_value("carene").run()
+    view = table(at, "EPCI")
+    assert list(view["EPCI"]) == ["CA de la Région Nazairienne et de l'Estuaire (CARENE)", "Total"]
+    assert list(view["Postes"]) == [1, 3]  # the total stays the year's
+    at = field(at, "text_input", "Rechercher un EPCI").set_value("Rezé").run()
+    assert list(table(at, "EPCI")["EPCI"]) == ["Total"]
+    assert "Aucun EPCI ne correspond à « Rezé »." in [i.value for i in at.info]
