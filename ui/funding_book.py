@@ -37,3 +37,8 @@ def _cached_book(
 ) -> FundingBook:
     with db.session() as session:
         return funding_queries.funding_book(session, _user, today)
+
+
+def forget_books() -> None:
+    """Drop every book (the next run reads it again, as after a funding write)."""
+    _cached_book.clear()

@@ -1,7 +1,7 @@
 """A long list shown a page at a time: only the rows of the page are formatted and sent.
 
-    shown = paged(rows, paging_key("funding-lines", search), label="Lignes")
-    st.dataframe(frame_of(shown))
+shown = paged(rows, paging_key("funding-lines", search), label="Lignes")
+st.dataframe(frame_of(shown))
 """
 
 from __future__ import annotations

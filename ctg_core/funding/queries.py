@@ -369,31 +369,27 @@ def _fold(name: str) -> str:
 def funding_version(session: Session) -> str:
     """A fingerprint that changes whenever a yearly line, a post, a holder or a rule is
     created, changed or removed (each change raises its row's version and writes a history
-    line): the Financement page keeps its `FundingBook` under it."""
-    parts = []
+    line): the Financement page keeps its `FundingBook` under it. One statement."""
+    figures = []
     for key, version in (
         (PostFunding.id, PostFunding.version),
         (CooperationPost.id, CooperationPost.version),
         (PostHolder.id, PostHolder.version),
         (FundingRule.year, FundingRule.version),
     ):
-        count, versions, keys = session.exec(
-            select(
-                func.count(key),  # type: ignore[arg-type]
-                func.coalesce(func.sum(version), 0),
-                func.coalesce(func.sum(key), 0),
-            )
-        ).one()
-        parts.append(f"{count}.{versions}.{keys}")
+        figures += [
+            select(func.count(key)).scalar_subquery(),  # type: ignore[arg-type]
+            select(func.coalesce(func.sum(version), 0)).scalar_subquery(),
+            select(func.coalesce(func.sum(key), 0)).scalar_subquery(),
+        ]
     # Each funding command also writes its history line: its number and moment tell apart
     # two states whose rows happen to add up the same (a database restored or rebuilt).
-    last, at = session.exec(
-        select(func.max(ChangeLog.id), func.max(ChangeLog.at)).where(
-            col(ChangeLog.entity).in_(FUNDING_ENTITIES)
-        )
-    ).one()
-    parts.append(f"{last}.{at}")
-    return "-".join(parts)
+    history = col(ChangeLog.entity).in_(FUNDING_ENTITIES)
+    figures += [
+        select(func.max(ChangeLog.id)).where(history).scalar_subquery(),
+        select(func.max(ChangeLog.at)).where(history).scalar_subquery(),
+    ]
+    return "-".join(str(figure) for figure in session.exec(select(*figures)).one())
 
 
 # The history entities of the funding commands.
