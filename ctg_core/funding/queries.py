@@ -5,10 +5,11 @@ the Caf-wide totals per year and EPCI."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -198,21 +199,17 @@ def _funding_line(row: tuple[Any, ...], today: date) -> FundingLine:
     values = dict(zip(_LINE_FIELDS, row, strict=False))
     holders, territory_id, territory, rate, ceiling, share, epci_name = row[len(_LINE_FIELDS) :]
     values["renewal_status"] = RenewalStatus(values["renewal_status"])
-    line = FundingLine(
-        **values,
-        territory_id=territory_id,
-        territory=territory,
-        epci=epci_name or territory,
-        holders=holders,
-        rate=rate,
-        ceiling_per_fte=ceiling,
-        advance_share=share,
-    )
-    return _with_alerts(line, today)
-
-
-def _with_alerts(line: FundingLine, today: date) -> FundingLine:
-    return replace(line, alerts=alerts_of(line, today), missing=missing_of(line, today))
+    values |= {
+        "territory_id": territory_id,
+        "territory": territory,
+        "epci": epci_name or territory,
+        "holders": holders,
+        "rate": rate,
+        "ceiling_per_fte": ceiling,
+        "advance_share": share,
+    }
+    draft = FundingLine(**values)  # what the alerts and what is missing are read from
+    return FundingLine(**values, alerts=alerts_of(draft, today), missing=missing_of(draft, today))
 
 
 def alerts_of(line: FundingLine, today: date) -> tuple[AlertKind, ...]:
@@ -405,7 +402,11 @@ class FundingBook:
     alerts: tuple[FundingAlert, ...]
     by_year: dict[int, tuple[FundingLine, ...]]
     year_totals: dict[int, Totals]
-    caf_view: pd.DataFrame
+
+    @cached_property
+    def caf_view(self) -> pd.DataFrame:
+        """`caf_view` of every line: computed once, when first asked for."""
+        return caf_view(self.lines)
 
     def year(self, year: int) -> tuple[FundingLine, ...]:
         return self.by_year.get(year, ())
@@ -424,7 +425,6 @@ def funding_book(session: Session, user: CurrentUser, today: date) -> FundingBoo
         alerts=tuple(alerts_in(every_line)),
         by_year={year: tuple(rows) for year, rows in by_year.items()},
         year_totals={year: totals(rows) for year, rows in by_year.items()},
-        caf_view=caf_view(every_line),
     )
 
 
