@@ -13,7 +13,7 @@ Usage: python scripts/bench_pages.py [--runs 7] [--sessions 8] [--national-db PA
    compiled once per process, as a server does (AppTest alone would compile them on every
    run). Target: every page ≤ 2× the bare page at national scale. Financement reads its
    book once per state of the funding tables: its first run after a funding write is
-   measured apart (« après une écriture »).
+   measured apart (« livre relu »).
 2. Memory per session: what Python objects (tracemalloc) and Arrow buffers hold more while
    `--sessions` live sessions of the page are open, divided by their number, then what is
    still held once they are closed. It includes what AppTest keeps of the drawn page (a
@@ -69,9 +69,7 @@ CASES = [
     Case("Mes actions : une cellule modifiée", "pages/mes_actions.py", "admin", edit=True),
     Case("Indicateurs", "pages/indicateurs.py", "admin"),
     Case("Financement", "pages/financement.py", "admin"),
-    Case(
-        "Financement : après une écriture (livre relu)", "pages/financement.py", "admin", cold=True
-    ),
+    Case("Financement, livre relu (après écriture)", "pages/financement.py", "admin", cold=True),
     Case("Administration", "pages/administration.py", "admin"),
 ]
 MEMORY_CASES = [
