@@ -58,14 +58,20 @@ if header is None:
 convention_selector(user, current, readable)
 if user.can_manage_convention():
     creating = form_state("new-convention")
-    with st.expander(
+    new_box = st.expander(
         "Créer une convention",
-        icon=":material/add_circle:",
         expanded=bool(creating.errors or creating.problem),
-    ):
-        convention_form.new_convention_form(
-            territory_choices(config.database_url()), advisor_choices(config.database_url()), user
-        )
+        icon=":material/add_circle:",
+        key="new-convention-box",
+        on_change="rerun",
+    )
+    if new_box.open:  # the form and its lists only while open
+        with new_box:
+            convention_form.new_convention_form(
+                territory_choices(config.database_url()),
+                advisor_choices(config.database_url()),
+                user,
+            )
 
 if complaint:
     st.warning(
@@ -119,17 +125,20 @@ filters = plan_view.filter_widgets(frame)
 filtered = plan_filters.filter_actions(frame, filters)
 st.caption(f"{len(filtered)} fiche(s) affichée(s) sur {len(frame)}.")
 exchange_view.plan_downloads(header, filtered)
-table_tab, timeline_tab = st.tabs(["Tableau", "Calendrier"])
-with table_tab:
-    plan_view.show_plan_table(filtered, archived_ids)
-    fiche_id = plan_view.fiche_selector(frame)
-    if fiche_id is not None:
-        try:
-            with db.session() as session:
-                detail = plan_queries.action_detail(session, user, fiche_id, today)
-        except CtgError as error:
-            show_error(error)
-        else:
-            plan_view.show_fiche(detail, header, axes, user)
-with timeline_tab:
-    plan_view.show_timeline(filtered[~filtered["id"].isin(archived_ids)], today)
+# Only the open tab runs: the calendar is drawn when chosen.
+table_tab, timeline_tab = st.tabs(["Tableau", "Calendrier"], key="plan_tab", on_change="rerun")
+if table_tab.open:
+    with table_tab:
+        plan_view.show_plan_table(filtered, archived_ids)
+        fiche_id = plan_view.fiche_selector(frame)
+        if fiche_id is not None:
+            try:
+                with db.session() as session:
+                    detail = plan_queries.action_detail(session, user, fiche_id, today)
+            except CtgError as error:
+                show_error(error)
+            else:
+                plan_view.show_fiche(detail, header, axes, user)
+if timeline_tab.open:
+    with timeline_tab:
+        plan_view.show_timeline(filtered[~filtered["id"].isin(archived_ids)], today)

@@ -3,11 +3,13 @@ status; territories compared on a catalogue indicator; the catalogue; the Caf op
 Deep link: ?convention=<id>."""
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from ctg_core.common import config, db
 from ctg_core.common.errors import CtgError
 from ctg_core.indicators import charts as indicator_charts
 from ctg_core.indicators import queries as indicator_queries
+from ctg_core.indicators.queries import IndicatorSeries
 from ctg_core.plan import queries as plan_queries
 from ui import exchange_view, indicator_forms, indicator_view
 from ui.auth import current_user
@@ -46,117 +48,159 @@ with db.session() as session:
 tab_names = ["Suivi de la convention", "Comparer les territoires", "Catalogue"]
 if user.is_admin:
     tab_names.append("Import open data")
-tabs = st.tabs(tab_names)
+# Only the open tab, and the open expanders, run: a closed one costs nothing until opened.
+tabs = st.tabs(tab_names, key="indicator_tab", on_change="rerun")
+
+
+def lazy_expander(
+    label: str, key: str, icon: str | None = None, *, expanded: bool = False
+) -> DeltaGenerator | None:
+    """An expander whose content is drawn only while it is open (None when closed)."""
+    box = st.expander(label, expanded, key=key, icon=icon, on_change="rerun")
+    return box if box.open else None
+
+
+def indicator_card(item: IndicatorSeries) -> None:
+    """One indicator: its trend, facts and values; its history and forms when opened."""
+    left, right = st.columns([3, 2])
+    with left:
+        indicator_view.trend(item)
+    with right:
+        indicator_view.facts(item)
+        indicator_view.values_table(item)
+    if box := lazy_expander("Historique des valeurs", f"indicator-history-{item.id}"):
+        with box:
+            try:
+                with db.session() as session:
+                    changes = indicator_queries.value_history(session, user, item.id)
+            except CtgError as error:
+                show_error(error)
+            else:
+                indicator_view.value_history(changes)
+    if not header.can_edit_plan:
+        return
+    if box := lazy_expander("Saisir ou corriger une valeur", f"indicator-values-{item.id}"):
+        with box:
+            indicator_forms.add_value_form(item, user, this_year)
+            indicator_forms.correct_value_form(item, user)
+    if box := lazy_expander("Modifier ou archiver l'indicateur", f"indicator-edit-{item.id}"):
+        with box:
+            indicator_forms.edit_indicator_form(item, user, links)
+            indicator_forms.archive_indicator_button(item, user)
+
 
 # --- the convention's indicators ---------------------------------------------------------------
 
-with tabs[0]:
-    if header.can_edit_plan:
-        with st.expander("Ajouter un indicateur", icon=":material/add_circle:"):
-            indicator_forms.new_indicator_form(
-                convention_id,
-                user,
-                catalogue,
-                {s.catalogue_id for s in series if s.catalogue_id},
-                links,
-            )
-        if series:
-            with st.expander(
-                "Saisir une année pour tous les indicateurs", icon=":material/edit_calendar:"
-            ):
-                indicator_forms.year_form(convention_id, series, user, this_year)
-    if not series:
-        st.info("Cette convention n'a pas encore d'indicateur.", icon=":material/info:")
-    else:
-        exchange_view.indicator_downloads(convention_id, header.territory_name, user)
+if tabs[0].open:
+    with tabs[0]:
         if header.can_edit_plan:
-            exchange_view.indicator_import(convention_id, user)
-        indicator_view.status_table(series)
-        indicator_view.status_rule_caption()
-        st.vega_lite_chart(spec=spec_of(indicator_charts.small_multiples, series), width="content")
-        for item in series:
-            with st.container(border=True):
-                st.subheader(md(item.name))
-                left, right = st.columns([3, 2])
-                with left:
-                    indicator_view.trend(item)
-                with right:
-                    indicator_view.facts(item)
-                    indicator_view.values_table(item)
-                with st.expander("Historique des valeurs"):
-                    try:
-                        with db.session() as session:
-                            changes = indicator_queries.value_history(session, user, item.id)
-                    except CtgError as error:
-                        show_error(error)
-                    else:
-                        indicator_view.value_history(changes)
-                if header.can_edit_plan:
-                    with st.expander("Saisir ou corriger une valeur"):
-                        indicator_forms.add_value_form(item, user, this_year)
-                        indicator_forms.correct_value_form(item, user)
-                    with st.expander("Modifier ou archiver l'indicateur"):
-                        indicator_forms.edit_indicator_form(item, user, links)
-                        indicator_forms.archive_indicator_button(item, user)
+            if box := lazy_expander(
+                "Ajouter un indicateur", f"indicator-new-{convention_id}", ":material/add_circle:"
+            ):
+                with box:
+                    indicator_forms.new_indicator_form(
+                        convention_id,
+                        user,
+                        catalogue,
+                        {s.catalogue_id for s in series if s.catalogue_id},
+                        links,
+                    )
+            if series and (
+                box := lazy_expander(
+                    "Saisir une année pour tous les indicateurs",
+                    f"indicator-year-{convention_id}",
+                    ":material/edit_calendar:",
+                )
+            ):
+                with box:
+                    indicator_forms.year_form(convention_id, series, user, this_year)
+        if not series:
+            st.info("Cette convention n'a pas encore d'indicateur.", icon=":material/info:")
+        else:
+            exchange_view.indicator_downloads(convention_id, header.territory_name, user)
+            if header.can_edit_plan:
+                exchange_view.indicator_import(convention_id, user)
+            indicator_view.status_table(series)
+            indicator_view.status_rule_caption()
+            st.vega_lite_chart(
+                spec=spec_of(
+                    indicator_charts.small_multiples,
+                    series,
+                    key=tuple(s.chart_key for s in series),
+                ),
+                width="content",
+            )
+            st.caption("Ouvrez un indicateur pour sa tendance, ses valeurs et leur saisie.")
+            for rank, item in enumerate(series):
+                card = lazy_expander(
+                    f"{md(item.name)} · {item.status.text}",
+                    f"indicator-card-{item.id}",
+                    expanded=rank == 0,
+                )
+                if card:
+                    with card:
+                        indicator_card(item)
 
 # --- territories compared ----------------------------------------------------------------------
 
-with tabs[1]:
-    if not comparable:
-        st.info(
-            "Aucun indicateur du catalogue n'a encore de valeur dans le département.",
-            icon=":material/info:",
-        )
-    else:
-        by_code = {e.code: e for e in comparable}
-        followed = [s.catalogue_code for s in series if s.catalogue_code in by_code]
-        choice_col, year_col = st.columns([3, 1])
-        code = choice_col.selectbox(
-            "Indicateur du catalogue",
-            list(by_code),
-            index=list(by_code).index(followed[0]) if followed else 0,
-            format_func=lambda c: by_code[c].name,
-            key="compare-code",
-        )
-        with db.session() as session:
-            years = indicator_queries.comparable_years(session, code, departement)
-        year = year_col.selectbox("Année", years, key=f"compare-year-{code}")
-        mine = user.territory_ids or {header.territory_id}
-        with db.session() as session:
-            result = indicator_queries.compare_territories(
-                session, code, year, departement, highlight=mine
+if tabs[1].open:
+    with tabs[1]:
+        if not comparable:
+            st.info(
+                "Aucun indicateur du catalogue n'a encore de valeur dans le département.",
+                icon=":material/info:",
             )
-        indicator_view.comparison(result)
-        st.page_link(
-            "pages/vue_ensemble.py",
-            label="Voir ces valeurs sur la carte",
-            icon=":material/map:",
-            query_params={"couche": code, "annee": str(year)},
-        )
+        else:
+            by_code = {e.code: e for e in comparable}
+            followed = [s.catalogue_code for s in series if s.catalogue_code in by_code]
+            choice_col, year_col = st.columns([3, 1])
+            code = choice_col.selectbox(
+                "Indicateur du catalogue",
+                list(by_code),
+                index=list(by_code).index(followed[0]) if followed else 0,
+                format_func=lambda c: by_code[c].name,
+                key="compare-code",
+            )
+            with db.session() as session:
+                years = indicator_queries.comparable_years(session, code, departement)
+            year = year_col.selectbox("Année", years, key=f"compare-year-{code}")
+            mine = user.territory_ids or {header.territory_id}
+            with db.session() as session:
+                result = indicator_queries.compare_territories(
+                    session, code, year, departement, highlight=mine
+                )
+            indicator_view.comparison(result)
+            st.page_link(
+                "pages/vue_ensemble.py",
+                label="Voir ces valeurs sur la carte",
+                icon=":material/map:",
+                query_params={"couche": code, "annee": str(year)},
+            )
 
 # --- the catalogue and the open data (admin) -----------------------------------------------------
 
-with tabs[2]:
-    st.caption(
-        "Indicateurs communs aux CTG : même définition et même unité partout, ils se comparent "
-        "d'un territoire à l'autre."
-    )
-    indicator_view.catalogue_table(catalogue)
-    if user.is_admin:
-        with st.expander("Ajouter au catalogue", icon=":material/add_circle:"):
-            indicator_forms.new_catalogue_entry_form(user)
-        with st.expander("Modifier une entrée du catalogue", icon=":material/edit:"):
-            by_id = {e.id: e for e in catalogue}
-            if by_id:
-                picked = st.selectbox(
-                    "Entrée",
-                    list(by_id),
-                    format_func=lambda i: f"{by_id[i].code} — {by_id[i].name}",
-                    key="catalogue-edit-pick",
-                )
-                indicator_forms.edit_catalogue_entry_form(by_id[picked], user)
+if tabs[2].open:
+    with tabs[2]:
+        st.caption(
+            "Indicateurs communs aux CTG : même définition et même unité partout, ils se comparent "
+            "d'un territoire à l'autre."
+        )
+        indicator_view.catalogue_table(catalogue)
+        if user.is_admin:
+            with st.expander("Ajouter au catalogue", icon=":material/add_circle:"):
+                indicator_forms.new_catalogue_entry_form(user)
+            with st.expander("Modifier une entrée du catalogue", icon=":material/edit:"):
+                by_id = {e.id: e for e in catalogue}
+                if by_id:
+                    picked = st.selectbox(
+                        "Entrée",
+                        list(by_id),
+                        format_func=lambda i: f"{by_id[i].code} — {by_id[i].name}",
+                        key="catalogue-edit-pick",
+                    )
+                    indicator_forms.edit_catalogue_entry_form(by_id[picked], user)
 
-if user.is_admin:
+if user.is_admin and tabs[3].open:
     with tabs[3]:
         st.caption(
             "Fichiers open data de la Caf par EPCI (ou par département) : taux de couverture, "

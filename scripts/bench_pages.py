@@ -11,7 +11,9 @@ Usage: python scripts/bench_pages.py [--runs 7] [--sessions 8] [--national-db PA
    alternating. The figure is the CPU time of the run (all threads of the process): on a
    machine shared with other work, wall time mostly measures the others. Scripts are
    compiled once per process, as a server does (AppTest alone would compile them on every
-   run). Target: every page ≤ 2× the bare page at national scale.
+   run). Target: every page ≤ 2× the bare page at national scale. Financement reads its
+   book once per state of the funding tables: its first run after a funding write is
+   measured apart (« livre relu »).
 2. Memory per session: what Python objects (tracemalloc) and Arrow buffers hold more while
    `--sessions` live sessions of the page are open, divided by their number, then what is
    still held once they are closed. It includes what AppTest keeps of the drawn page (a
@@ -54,6 +56,7 @@ class Case:
     page: str  # a file of pages/ ("" for the default page)
     role: str
     edit: bool = False  # measure the rerun after one cell edit instead of the first run
+    cold: bool = False  # drop the Financement book first: the first run after a funding write
 
 
 CASES = [
@@ -66,6 +69,7 @@ CASES = [
     Case("Mes actions : une cellule modifiée", "pages/mes_actions.py", "admin", edit=True),
     Case("Indicateurs", "pages/indicateurs.py", "admin"),
     Case("Financement", "pages/financement.py", "admin"),
+    Case("Financement, livre relu (après écriture)", "pages/financement.py", "admin", cold=True),
     Case("Administration", "pages/administration.py", "admin"),
 ]
 MEMORY_CASES = [
@@ -124,6 +128,10 @@ def one_run(case: Case, persona_id: int) -> tuple[float, float]:
             "added_rows": [],
             "deleted_rows": [],
         }
+    if case.cold:
+        from ui.funding_book import forget_books
+
+        forget_books()
     spent = timed(at.run)
     checked(at, case)
     return spent

@@ -91,7 +91,16 @@ def show_convention_admin(header: ConventionHeader, user: CurrentUser) -> None:
             convention_form.edit_convention_form(
                 header, advisor_choices(config.database_url()), user
             )
-    with st.expander("Historique de la convention", icon=":material/history:"):
+    # Read and drawn only while open (on_change reruns the page when it is opened).
+    history_box = st.expander(
+        "Historique de la convention",
+        icon=":material/history:",
+        key=f"convention-history-{header.id}",
+        on_change="rerun",
+    )
+    if not history_box.open:
+        return
+    with history_box:
         with db.session() as session:
             lines = plan_queries.convention_history(session, user, header.id)
         show_history(lines, key="convention_history")

@@ -33,10 +33,12 @@ def download_buttons(
     label: str = "Télécharger",
     help: str | None = None,
     key: str | None = None,
+    rows: int | None = None,
 ) -> None:
     """Two buttons, « {label} (Excel) » and « CSV », for the rows of `data` (the rows the
     page shows: apply its filters first). `data` may also be a function that returns the
-    table, called only when a button is clicked (for a table the page does not show).
+    table, called only when a button is clicked (for a table the page does not show, or
+    shows a page at a time: then say how many `rows` it holds).
     `name` is the file's name, without date or extension (« plan-actions-nantes »)."""
     if isinstance(data, pd.DataFrame):
         data = writers.table(data, columns, title=name)
@@ -49,6 +51,8 @@ def download_buttons(
             return shown
     else:
         table, counted = data, "toutes les lignes"
+        if rows is not None:
+            counted = f"{formats.number(rows)} ligne{'s' if rows > 1 else ''}"
     stem = f"{file_stem(name)}-{config.today():%Y-%m-%d}"
     key = key or f"download-{file_stem(name)}"
     with st.container(horizontal=True, vertical_alignment="center", key=f"{key}-bar"):

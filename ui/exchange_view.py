@@ -65,10 +65,16 @@ def history_downloads(header: ConventionHeader, user: CurrentUser) -> None:
 
 
 def indicator_downloads(convention_id: int, territory: str, user: CurrentUser) -> None:
-    with db.session() as session:
-        values = exchange_queries.indicator_values(session, user, convention_id)
+    """Every value of the convention's indicators, read only when a button is clicked."""
+
+    def values() -> writers.Table:
+        with db.session() as session:
+            return exports.values_table(
+                exchange_queries.indicator_values(session, user, convention_id)
+            )
+
     download_buttons(
-        exports.values_table(values),
+        values,
         f"indicateurs-{territory}",
         label="Valeurs des indicateurs",
         key=f"values-download-{convention_id}",

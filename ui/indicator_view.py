@@ -114,7 +114,7 @@ def value_history(changes: Sequence[ValueChange]) -> None:
 
 def trend(item: IndicatorSeries) -> None:
     st.vega_lite_chart(
-        spec=spec_of(indicator_charts.trend_chart, item, width=560, height=240),
+        spec=spec_of(indicator_charts.trend_chart, item, key=item.chart_key, width=560, height=240),
         width="stretch",
         alt=indicator_charts.describe(item),
     )
@@ -200,7 +200,7 @@ def convention_glance(series: Sequence[IndicatorSeries], convention_id: int) -> 
                         st.caption("Aucune valeur mesurée.")
                         continue
                     st.vega_lite_chart(
-                        spec=spec_of(indicator_charts.sparkline, item),
+                        spec=spec_of(indicator_charts.sparkline, item, key=item.chart_key),
                         width="stretch",
                         alt=indicator_charts.describe(item),
                     )

@@ -80,8 +80,9 @@ def percent(ratio: float | None, digits: int = 0) -> str:
 
 
 def day(value: date | None) -> str:
-    """25/11/2026."""
-    return format_date(value, format="dd/MM/yyyy", locale=LOCALE) if value else ""
+    """25/11/2026 (what Babel writes for « dd/MM/yyyy », without its pattern machinery:
+    pages write thousands of dates)."""
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}" if value else ""
 
 
 def long_day(value: date | None) -> str:

@@ -5,10 +5,11 @@ the Caf-wide totals per year and EPCI."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -198,21 +199,17 @@ def _funding_line(row: tuple[Any, ...], today: date) -> FundingLine:
     values = dict(zip(_LINE_FIELDS, row, strict=False))
     holders, territory_id, territory, rate, ceiling, share, epci_name = row[len(_LINE_FIELDS) :]
     values["renewal_status"] = RenewalStatus(values["renewal_status"])
-    line = FundingLine(
-        **values,
-        territory_id=territory_id,
-        territory=territory,
-        epci=epci_name or territory,
-        holders=holders,
-        rate=rate,
-        ceiling_per_fte=ceiling,
-        advance_share=share,
-    )
-    return _with_alerts(line, today)
-
-
-def _with_alerts(line: FundingLine, today: date) -> FundingLine:
-    return replace(line, alerts=alerts_of(line, today), missing=missing_of(line, today))
+    values |= {
+        "territory_id": territory_id,
+        "territory": territory,
+        "epci": epci_name or territory,
+        "holders": holders,
+        "rate": rate,
+        "ceiling_per_fte": ceiling,
+        "advance_share": share,
+    }
+    draft = FundingLine(**values)  # what the alerts and what is missing are read from
+    return FundingLine(**values, alerts=alerts_of(draft, today), missing=missing_of(draft, today))
 
 
 def alerts_of(line: FundingLine, today: date) -> tuple[AlertKind, ...]:
@@ -329,14 +326,16 @@ def caf_view(rows: Iterable[FundingLine]) -> pd.DataFrame:
     groups: dict[tuple[int, str], list[FundingLine]] = {}
     for line in rows:
         groups.setdefault((line.year, line.epci), []).append(line)
+    folded = {epci: _fold(epci) for _, epci in groups}
+    ordered = sorted(groups, key=lambda key: (-key[0], folded[key[1]]))
     records = []
     for year in sorted({y for y, _ in groups}, reverse=True):
         year_lines: list[FundingLine] = []
-        for (y, epci), members in sorted(groups.items(), key=lambda kv: _fold(kv[0][1])):
-            if y != year:
+        for key in ordered:
+            if key[0] != year:
                 continue
-            year_lines += members
-            records.append(_record(year, epci, totals(members)))
+            year_lines += groups[key]
+            records.append(_record(year, key[1], totals(groups[key])))
         records.append(_record(year, TOTAL, totals(year_lines)))
     return pd.DataFrame(records, columns=CAF_COLUMNS)
 
@@ -359,6 +358,95 @@ def _record(year: int, epci: str, t: Totals) -> dict[str, Any]:
 
 def _fold(name: str) -> str:
     return formats.folded(name)
+
+
+# --- the whole book, read once per state of the funding tables -------------------------------
+
+
+def funding_version(session: Session) -> str:
+    """A fingerprint that changes whenever a yearly line, a post, a holder or a rule is
+    created, changed or removed (each change raises its row's version and writes a history
+    line): the Financement page keeps its `FundingBook` under it. One statement."""
+    figures = []
+    for key, version in (
+        (PostFunding.id, PostFunding.version),
+        (CooperationPost.id, CooperationPost.version),
+        (PostHolder.id, PostHolder.version),
+        (FundingRule.year, FundingRule.version),
+    ):
+        figures += [
+            select(func.count(key)).scalar_subquery(),  # type: ignore[arg-type]
+            select(func.coalesce(func.sum(version), 0)).scalar_subquery(),
+            select(func.coalesce(func.sum(key), 0)).scalar_subquery(),
+        ]
+    # Each funding command also writes its history line: its number and moment tell apart
+    # two states whose rows happen to add up the same (a database restored or rebuilt).
+    history = col(ChangeLog.entity).in_(FUNDING_ENTITIES)
+    figures += [
+        select(func.max(ChangeLog.id)).where(history).scalar_subquery(),
+        select(func.max(ChangeLog.at)).where(history).scalar_subquery(),
+    ]
+    return "-".join(str(figure) for figure in session.exec(select(*figures)).one())
+
+
+# The history entities of the funding commands.
+FUNDING_ENTITIES = ("funding", "funding_rule", "post", "post_holder")
+
+
+@dataclass(frozen=True)
+class FundingBook:
+    """Every yearly line the user may read on `today`, with their alerts, each year's totals
+    and the Caf-wide view: what the Financement page draws from (a window at a time)."""
+
+    lines: tuple[FundingLine, ...]
+    alerts: tuple[FundingAlert, ...]
+    by_year: dict[int, tuple[FundingLine, ...]]
+    year_totals: dict[int, Totals]
+
+    @cached_property
+    def caf_view(self) -> pd.DataFrame:
+        """`caf_view` of every line: computed once, when first asked for."""
+        return caf_view(self.lines)
+
+    def year(self, year: int) -> tuple[FundingLine, ...]:
+        return self.by_year.get(year, ())
+
+    def totals(self, year: int) -> Totals:
+        return self.year_totals.get(year, Totals())
+
+
+def funding_book(session: Session, user: CurrentUser, today: date) -> FundingBook:
+    every_line = lines(session, user, today)
+    by_year: dict[int, list[FundingLine]] = {}
+    for line in every_line:
+        by_year.setdefault(line.year, []).append(line)
+    return FundingBook(
+        lines=tuple(every_line),
+        alerts=tuple(alerts_in(every_line)),
+        by_year={year: tuple(rows) for year, rows in by_year.items()},
+        year_totals={year: totals(rows) for year, rows in by_year.items()},
+    )
+
+
+def matching(
+    rows: Iterable[FundingLine],
+    *,
+    search: str = "",
+    stages: Iterable[Stage] = (),
+    with_alert: bool = False,
+) -> list[FundingLine]:
+    """The lines whose territory or holders contain `search` (« reze » finds « Rezé »), at
+    one of `stages` (any when none given), with at least one alert if `with_alert`; in the
+    order given."""
+    wanted = _fold(search)
+    at = set(stages)
+    return [
+        line
+        for line in rows
+        if (not at or line.stage in at)
+        and (not with_alert or line.alerts)
+        and (not wanted or wanted in _fold(f"{line.territory} {line.holders}"))
+    ]
 
 
 # --- alerts ---------------------------------------------------------------------------------

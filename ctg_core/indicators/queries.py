@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -55,6 +56,25 @@ class IndicatorSeries:
     definition: str = ""
     version: int = 1
     status: IndicatorStatus = IndicatorStatus.no_recent_data
+
+    @property
+    def chart_key(self) -> tuple[Any, ...]:
+        """Everything a chart of this series draws, as a small hashable value: charts are
+        cached under it (hashing the points' frame on every run costs more)."""
+        return (
+            self.id,
+            self.version,
+            self.name,
+            self.unit,
+            self.measure,
+            self.direction,
+            self.baseline_value,
+            self.baseline_year,
+            self.target_value,
+            self.target_year,
+            self.status,
+            tuple(self.points.itertuples(index=False, name=None)),
+        )
 
     @property
     def last_value(self) -> float | None:

@@ -1,6 +1,9 @@
 """French formats never raise on what the database holds, however large or odd."""
 
+from datetime import date, datetime
+
 import pytest
+from babel.dates import format_date
 
 from ctg_core.common import formats
 
@@ -31,3 +34,16 @@ def test_a_number_past_babel_s_precision_is_written_in_scientific_notation():
 def test_euros_and_percentages_never_raise(value):
     assert formats.euros(value)
     assert formats.percent(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [date(2026, 11, 25), date(2026, 1, 5), date(1999, 12, 31), date(2100, 2, 28), date(999, 3, 4)],
+)
+def test_a_day_is_written_as_babel_writes_dd_mm_yyyy(value):
+    assert formats.day(value) == format_date(value, format="dd/MM/yyyy", locale="fr_FR")
+
+
+def test_a_moment_given_as_a_day_keeps_only_its_date():
+    assert formats.day(datetime(2026, 11, 25, 23, 59)) == "25/11/2026"
+    assert formats.day(None) == ""

@@ -19,13 +19,25 @@ from tests.factories import CARENE
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def open_page(world, convention, role: Role = Role.admin) -> AppTest:
+def open_page(
+    world, convention, role: Role = Role.admin, *, opened: tuple[str, ...] = (), tab: str = ""
+) -> AppTest:
+    """The page as `role` sees it, with the expanders of keys `opened` open (a closed one
+    draws nothing) and the tab `tab` chosen."""
     person = world.user(role, name="Alice Admin", demo=True)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["persona_id"] = person.id
+    for key in opened:
+        at.session_state[key] = True
+    if tab:
+        at.session_state["indicator_tab"] = tab
     at.switch_page("pages/indicateurs.py")
     at.query_params["convention"] = str(convention.id)
     return at.run()
+
+
+def values_form(indicator) -> str:
+    return f"indicator-values-{indicator.id}"
 
 
 def text_input(at: AppTest, label: str, index: int = 0):
@@ -76,7 +88,7 @@ def places(app_world, convention):
 
 
 def test_a_value_typed_42_5_is_stored_as_42_5(app_world, convention, families):
-    at = open_page(app_world, convention)
+    at = open_page(app_world, convention, opened=(values_form(families),))
     text_input(at, "Année").set_value("2025")
     text_input(at, "Valeur mesurée (familles)").set_value("42,5")
     at = button(at, "Ajouter la valeur").click().run()
@@ -89,7 +101,8 @@ def test_a_value_typed_42_5_is_stored_as_42_5(app_world, convention, families):
 def test_a_correction_shows_old_and_new_values_in_the_history(app_world, convention, families):
     app_world.session.add(IndicatorValue(indicator_id=families.id, year=2025, value=42.5))
     app_world.session.commit()
-    at = open_page(app_world, convention)
+    history = f"indicator-history-{families.id}"
+    at = open_page(app_world, convention, opened=(values_form(families), history))
     text_input(at, "Valeur corrigée").set_value("45")
     at = button(at, "Enregistrer la correction").click().run()
 
@@ -112,7 +125,7 @@ def test_a_correction_shows_old_and_new_values_in_the_history(app_world, convent
 def test_an_invalid_value_is_refused_in_french_and_nothing_changes(
     app_world, convention, places, year, typed, message
 ):
-    at = open_page(app_world, convention)
+    at = open_page(app_world, convention, opened=(values_form(places),))
     text_input(at, "Année").set_value(year)
     text_input(at, "Valeur mesurée (places)").set_value(typed)
     at = button(at, "Ajouter la valeur").click().run()
@@ -143,7 +156,7 @@ def test_a_stored_huge_value_can_be_removed_from_the_page(app_world, convention)
     indicator = app_world.indicator(convention, "Places en crèche", unit="places")
     app_world.session.add(IndicatorValue(indicator_id=indicator.id, year=2025, value=-1e308))
     app_world.session.commit()
-    at = open_page(app_world, convention)
+    at = open_page(app_world, convention, opened=(values_form(indicator),))
     at = button(at, "Retirer la valeur 2025…").click().run()
     at = button(at, "Retirer").click().run()
 
@@ -152,7 +165,7 @@ def test_a_stored_huge_value_can_be_removed_from_the_page(app_world, convention)
 
 
 def test_a_whole_year_is_entered_at_once(app_world, convention, families, places):
-    at = open_page(app_world, convention)
+    at = open_page(app_world, convention, opened=(f"indicator-year-{convention.id}",))
     at.selectbox(key=f"year-entry-{convention.id}").set_value(2025).run()
     text_input(at, "Familles accompagnées (familles)").set_value("42,5")
     text_input(at, "Places en crèche (places)").set_value("1 234")
@@ -187,7 +200,7 @@ def test_territories_are_compared_on_a_catalogue_indicator(app_world, convention
             )
         )
     app_world.session.commit()
-    at = open_page(app_world, convention, Role.caf_manager)
+    at = open_page(app_world, convention, Role.caf_manager, tab="Comparer les territoires")
 
     assert not at.exception
     assert "★ Votre territoire — Nantes Métropole : 1ᵉ sur 2." in texts(at)
@@ -196,7 +209,7 @@ def test_territories_are_compared_on_a_catalogue_indicator(app_world, convention
 
 def test_the_admin_imports_the_fictitious_sample_and_reads_the_report(app_world, convention):
     app_world.catalogue_entry()
-    at = open_page(app_world, convention)
+    at = open_page(app_world, convention, tab="Import open data")
     at.selectbox(key="open-data-code").set_value("TXCOUV")
     at.radio(key="open-data-origin").set_value("sample").run()
     at.selectbox(key="open-data-sample").set_value("caf_taux_couverture_epci_fictif.csv").run()
@@ -228,3 +241,31 @@ def test_the_convention_page_shows_each_indicator_s_status_and_sparkline(
     assert "Indicateurs" in [h.value for h in at.subheader]
     assert "**Familles accompagnées**  \n✓ Atteint" in [m.value for m in at.markdown]
     assert len(at.get("vega_lite_chart")) >= 1
+
+
+def test_each_indicator_is_drawn_when_its_card_is_opened(app_world, convention, families, places):
+    at = open_page(app_world, convention)
+    cards = [e.label for e in at.expander if " · " in e.label]
+    assert sorted(cards) == [
+        "Familles accompagnées · ? Pas de donnée récente",
+        "Places en crèche · ? Pas de donnée récente",
+    ]
+    assert len(at.get("vega_lite_chart")) == 2  # every trend at once, then the first card
+    assert not [b for b in at.button if b.label == "Ajouter la valeur"]  # forms: when opened
+    for indicator in (families, places):
+        at.session_state[f"indicator-card-{indicator.id}"] = True
+    at.session_state[values_form(places)] = True
+    at = at.run()
+    assert len(at.get("vega_lite_chart")) == 3
+    assert [t.label for t in at.text_input if t.label.startswith("Valeur mesurée")] == [
+        "Valeur mesurée (places)"
+    ]
+
+
+def test_the_other_tabs_are_drawn_when_chosen(app_world, convention, families):
+    app_world.catalogue_entry("TXCOUV")
+    at = open_page(app_world, convention)
+    assert not at.table[1:]  # the status table only: the catalogue is in its own tab
+    at = open_page(app_world, convention, tab="Catalogue")
+    assert "TXCOUV" in tables(at)
+    assert not [e for e in at.expander if " · " in e.label]  # no indicator card

@@ -28,6 +28,10 @@ def indicators_page(world, convention) -> AppTest:
     return at.run()
 
 
+def labels(at: AppTest) -> list[str]:
+    return [e.label for e in at.expander]
+
+
 def test_an_officer_records_a_yearly_value_and_it_is_logged(world, session, indicator):
     officer = world.user(Role.coop_officer, territories=[world.territory()])
     indicator_commands.record_indicator_value(
@@ -77,7 +81,7 @@ def test_the_indicators_page_shows_the_trend_and_reference_values(app_world):
     app_world.session.commit()
     at = indicators_page(app_world, convention)
     assert not at.exception
-    assert at.subheader[0].value == "Familles accompagnées"
+    assert [e for e in labels(at) if e.startswith("Familles accompagnées · ")]  # its card
     assert any(
         "40,0 familles en 2023, 52,0 familles en 2025 ; cible 60,0 familles en 2028" in c.value
         for c in at.caption
@@ -93,7 +97,8 @@ def test_indicator_text_is_shown_as_text_not_markup(app_world):
     )
     at = indicators_page(app_world, convention)
     assert not at.exception
-    assert at.subheader[0].value == "\\*\\*Gras\\*\\* \\[lien\\]\\(http\\://x\\) \\:red\\[rouge\\]"
+    card = "\\*\\*Gras\\*\\* \\[lien\\]\\(http\\://x\\) \\:red\\[rouge\\] · "
+    assert [e for e in labels(at) if e.startswith(card)]  # its card, titled with the name
     facts = next(m.value for m in at.markdown if "Source" in m.value)
     assert "\\<b\\>u\\</b\\>" in facts and "\\$x\\$" in facts
 

@@ -662,3 +662,22 @@ def test_resaving_after_a_conflict_never_reverts_what_a_colleague_changed(
     mine_log = [e for e in log_of(world, action) if e.user_name == "Nadia Officier"]
     assert [e.operation for e in mine_log] == ["conflict", "update"]
     assert set(mine_log[-1].changes) == {mine_field}
+
+
+# --- drawn when opened ---------------------------------------------------------------------
+
+
+def test_the_history_and_the_calendar_are_drawn_when_opened(world, officer, actions):
+    convention_id = actions["PE-01"].convention_id
+    at = page(officer, convention=convention_id)
+    nothing = "Aucune modification enregistrée."
+    assert nothing not in texts(at.caption)  # the history is read when opened
+    charts = len(at.get("vega_lite_chart"))
+    assert plan_codes(at)  # the table tab is open first
+
+    at.session_state[f"convention-history-{convention_id}"] = True
+    at.session_state["plan_tab"] = "Calendrier"
+    at = no_exception(at.run())
+    assert nothing in texts(at.caption)  # these actions were made without a history
+    assert not [d for d in at.dataframe if (d.key or "").startswith("plan_table-")]
+    assert len(at.get("vega_lite_chart")) == charts + 1  # the calendar

@@ -12,13 +12,23 @@ from sqlmodel import func, select
 from streamlit.testing.v1 import AppTest
 
 from ctg_core.common import formats
-from ctg_core.common.models import ChangeLog, PostFunding, RenewalStatus, Role
+from ctg_core.common.models import (
+    ChangeLog,
+    PostFunding,
+    RenewalStatus,
+    Role,
+    Territory,
+    TerritoryKind,
+)
+from ctg_core.funding.rules import Stage
 from tests.conftest import TODAY
 from tests.funding.conftest import (
     RECEIVED,
     SIGNED,
     alert_world,
     line_for,
+    make_post,
+    open_line,
     restore_rules,
     rule,
     signed_line,
@@ -44,8 +54,20 @@ def follow(at: AppTest, territory: str) -> AppTest:
     return box.select(next(o for o in box.options if o.startswith(territory))).run()
 
 
+def amount(text: str) -> Decimal:
+    """« 24 000,00 € » as the table shows it → Decimal("24000.00"); « — » → 0."""
+    digits = text.replace("€", "").replace("\u202f", "").replace("\xa0", "").strip()
+    return Decimal(0) if digits in {"", "—"} else Decimal(digits.replace(",", "."))
+
+
 def field(at: AppTest, kind: str, label: str):
     return next(w for w in getattr(at, kind) if w.label == label)
+
+
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Choose a tab, as a click on it does (only the open tab is drawn)."""
+    at.session_state["funding_tab"] = label
+    return at.run()
 
 
 def click(at: AppTest, label: str) -> AppTest:
@@ -82,24 +104,27 @@ def test_the_year_totals_match_its_lines(app_world):
     assert (
         metrics["Droits 2026"]
         == formats.euros(Decimal("48000"))
-        == formats.euros(lines["Droit"].sum())
+        == formats.euros(sum(map(amount, lines["Droit"])))
     )
-    assert metrics["Acomptes versés"] == formats.euros(lines["Acompte"].fillna(0).sum())
+    assert metrics["Acomptes versés"] == formats.euros(sum(map(amount, lines["Acompte"])))
     assert metrics["Acomptes versés"] == formats.euros(16800)
 
 
 def test_the_caf_view_totals_each_year(app_world):
     alert_world(app_world, app_world.user(Role.caf_manager))
     at = financement(app_world)
+    assert not [d for d in at.dataframe if d.value.columns[0] == "EPCI"]  # drawn when chosen
+    assert "Lignes (Excel)" in [b.proto.label for b in at.get("download_button")]
+    at = open_tab(at, "Vue Caf")
     view = table(at, "EPCI")
     total = view[view["EPCI"] == "Total"].iloc[0]
-    assert (total["Postes"], total["Droits"], total["Acomptes versés"]) == (
+    assert (total["Postes"], amount(total["Droits"]), amount(total["Acomptes versés"])) == (
         3,
         Decimal("48000.00"),
         Decimal("16800.00"),
     )
-    labels = [b.proto.label for b in at.get("download_button")]
-    assert {"Lignes (Excel)", "Vue Caf (Excel)"} <= set(labels)
+    assert total["Droits"] == "48\u202f000,00\xa0€"  # the French way
+    assert "Vue Caf (Excel)" in [b.proto.label for b in at.get("download_button")]
 
 
 def test_the_next_date_field_starts_at_today_not_at_the_previous_step_date(app_world):
@@ -247,7 +272,7 @@ def test_an_unreadable_cost_is_refused_in_french_and_changes_nothing(app_world):
 
 
 def rules_tab(world, year: int) -> AppTest:
-    at = financement(world, Role.admin)
+    at = open_tab(financement(world, Role.admin), "Règles de financement")
     return field(at, "selectbox", "Règle à modifier").select(year).run()
 
 
@@ -285,3 +310,89 @@ def test_an_unused_rule_is_edited_field_by_field(app_world):
         )
     finally:
         restore_rules(app_world.session)
+
+
+# --- a long list: a page at a time, filters ----------------------------------------------------
+
+
+def many_lines(world, count: int = 51) -> list[str]:
+    """`count` communes with a 2026 line each, none renewed (due 31/12/2025: two alerts
+    each); their names in the page's order."""
+    manager = world.user(Role.caf_manager)
+    communes = world.session.exec(
+        select(Territory)
+        .where(Territory.kind == TerritoryKind.commune)
+        .order_by(Territory.code)
+        .limit(count)
+    ).all()
+    for commune in communes:
+        open_line(world, manager, make_post(world, manager, territory=commune))
+    return sorted((c.name for c in communes), key=formats.folded)
+
+
+def test_the_year_lines_are_shown_fifty_at_a_time_and_every_one_is_reachable(app_world):
+    names = many_lines(app_world)
+    at = financement(app_world)
+    assert list(table(at, "Territoire")["Territoire"]) == names[:50]
+    assert "Lignes 1 à 50 sur 51." in [c.value for c in at.caption]
+    at = at.get("pagination")[-1].set_value(2).run()
+    assert list(table(at, "Territoire")["Territoire"]) == names[50:]
+    assert "Lignes 51 à 51 sur 51." in [c.value for c in at.caption]
+    box = next(s for s in at.selectbox if s.label == "Poste à suivre")
+    assert box.options == names  # every line can be followed, whatever the page
+
+
+def test_the_year_lines_are_searched_by_territory_without_accents(app_world):
+    names = many_lines(app_world)
+    wanted = next(n for n in names if any(c in n for c in "éèêâîôç"))
+    typed = formats.folded(wanted).upper()
+    at = field(financement(app_world), "text_input", "Rechercher un territoire ou un titulaire")
+    at = at.set_value(typed).run()
+    found = list(table(at, "Territoire")["Territoire"])
+    assert wanted in found and len(found) < len(names)
+    assert [p.key for p in at.get("pagination") if "lines" in p.key] == []  # one page
+    assert next(s for s in at.selectbox if s.label == "Poste à suivre").options == found
+
+
+def test_the_year_lines_are_filtered_by_stage_and_alert(app_world):
+    manager = app_world.user(Role.caf_manager)
+    alert_world(app_world, manager)
+    at = financement(app_world)
+    at = field(at, "multiselect", "Étape").select(Stage.acompte_verse).run()
+    assert list(table(at, "Territoire")["Territoire"]) == [
+        "CA de la Région Nazairienne et de l'Estuaire (CARENE)"
+    ]
+    at = field(at, "multiselect", "Étape").unselect(Stage.acompte_verse).run()
+    at = field(at, "toggle", "Seulement les lignes en alerte").set_value(True).run()
+    assert list(table(at, "Territoire")["Territoire"]) == [
+        "CA Clisson Sèvre et Maine Agglo",
+        "Nantes Métropole",
+    ]
+    at = field(at, "text_input", "Rechercher un territoire ou un titulaire").set_value("zzz").run()
+    assert "Aucune ligne ne correspond à ces filtres." in [i.value for i in at.info]
+
+
+def test_many_alerts_are_listed_by_kind_a_page_at_a_time(app_world):
+    names = many_lines(app_world)
+    at = financement(app_world)
+    alerts = table(at, "Alerte")
+    assert len(alerts) == 50  # 102 alerts: 51 renewals overdue, 51 acomptes blocked
+    assert "Alertes 1 à 50 sur 102." in [c.value for c in at.caption]
+    at = field(at, "selectbox", "Type d'alerte").select_index(2).run()  # acompte bloqué
+    at = at.get("pagination")[0].set_value(2).run()
+    alerts = table(at, "Alerte")
+    assert list(zip(alerts["Alerte"], alerts["Territoire"], strict=True)) == [
+        ("⚠ Acompte bloqué", names[50])
+    ]
+
+
+def test_the_caf_view_is_searched_by_epci_and_keeps_the_year_total(app_world):
+    alert_world(app_world, app_world.user(Role.caf_manager))
+    at = open_tab(financement(app_world), "Vue Caf")
+    at = field(at, "text_input", "Rechercher un EPCI").set_value("carene").run()
+    view = table(at, "EPCI")
+    assert list(view["EPCI"]) == ["CA de la Région Nazairienne et de l'Estuaire (CARENE)", "Total"]
+    assert list(view["Postes"]) == [1, 3]  # the total stays the year's
+    at = field(at, "text_input", "Rechercher un EPCI").set_value("Rezé").run()
+    assert list(table(at, "EPCI")["EPCI"]) == ["Total"]
+    assert "Aucun EPCI ne correspond à « Rezé »." in [i.value for i in at.info]

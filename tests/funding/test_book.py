@@ -1,0 +1,86 @@
+"""The Financement page's book: every line read once with its alerts, each year's totals and
+the Caf view; its fingerprint, which changes with every funding write; and the filters of
+the year's list. On 25/11/2026, SQLite and PostgreSQL."""
+
+from datetime import date
+from decimal import Decimal
+
+from ctg_core.common.models import Role
+from ctg_core.funding import queries as funding_queries
+from ctg_core.funding.rules import Stage
+from tests.conftest import TODAY
+from tests.factories import CARENE
+from tests.funding.conftest import alert_world, line_for, make_post
+
+
+def test_the_book_holds_every_line_its_alerts_and_totals(world, manager):
+    ids = alert_world(world, manager)
+    book = funding_queries.funding_book(world.session, manager, TODAY)
+    every_line = funding_queries.lines(world.session, manager, TODAY)
+    assert book.lines == tuple(every_line)
+    assert book.alerts == tuple(funding_queries.funding_alerts(world.session, manager, TODAY))
+    assert [line.id for line in book.year(2027)] == [ids["due_soon"]]
+    assert book.year(2030) == ()
+    droits_2026 = book.totals(2026)
+    assert (droits_2026.lines, droits_2026.entitlements, droits_2026.advances_paid) == (
+        3,
+        Decimal("48000.00"),
+        Decimal("16800.00"),
+    )
+    assert book.totals(2030) == funding_queries.Totals()
+    assert book.caf_view.equals(funding_queries.caf_view(every_line))
+
+
+def test_the_book_of_an_officer_holds_only_their_territory(world, manager):
+    alert_world(world, manager)
+    officer = world.user(Role.coop_officer, territories=[world.territory(CARENE)])
+    book = funding_queries.funding_book(world.session, officer, TODAY)
+    assert {line.territory_id for line in book.lines} == {world.territory(CARENE).id}
+    assert [a.kind for a in book.alerts] == [funding_queries.AlertKind.renewal_due_soon]
+
+
+def test_every_funding_write_changes_the_fingerprint(world, manager):
+    seen = {funding_queries.funding_version(world.session)}
+
+    def changed() -> bool:
+        version = funding_queries.funding_version(world.session)
+        new = version not in seen
+        seen.add(version)
+        return new
+
+    post_id = make_post(world, manager)
+    assert changed()  # a post and its holder
+    line = line_for(world, manager, post_id)
+    assert changed()  # a yearly line
+    line.declare("48000")
+    assert changed()
+    line.renew("demande_recue", date(2025, 10, 15))
+    assert changed()
+    assert not changed()  # reading changes nothing
+
+
+def test_the_year_list_is_filtered_by_territory_holder_stage_and_alert(world, manager):
+    ids = alert_world(world, manager)
+    year = funding_queries.funding_book(world.session, manager, TODAY).year(2026)
+    names = lambda rows: [line.territory for line in rows]  # noqa: E731
+    assert names(year) == [
+        "CA Clisson Sèvre et Maine Agglo",
+        "CA de la Région Nazairienne et de l'Estuaire (CARENE)",
+        "Nantes Métropole",
+    ]
+    assert names(funding_queries.matching(year, search="  nazairienne ")) == [
+        "CA de la Région Nazairienne et de l'Estuaire (CARENE)"
+    ]
+    assert names(funding_queries.matching(year, search="region")) == names(
+        funding_queries.matching(year, search="Région")
+    )  # accents and case do not count
+    assert len(funding_queries.matching(year, search="tessier")) == 3  # the holder's name
+    assert [line.id for line in funding_queries.matching(year, stages=[Stage.acompte_verse])] == [
+        ids["paid"]
+    ]
+    assert names(funding_queries.matching(year, with_alert=True)) == [
+        "CA Clisson Sèvre et Maine Agglo",
+        "Nantes Métropole",
+    ]
+    assert funding_queries.matching(year, search="Pornic") == []
+    assert funding_queries.matching(year) == list(year)
