@@ -16,7 +16,7 @@ from ctg_core.common.validation import changed_fields
 from ctg_core.plan import commands as plan_commands
 from ctg_core.plan.queries import ActionDetail, AxisRef
 from ui.confirm import ask, confirmation
-from ui.form_feedback import FormState, field_error, form_problems, form_state, save
+from ui.form_feedback import FormState, field_error, form_problems, form_state, save, save_changes
 from ui.plain_text import md
 from ui.plan_labels import status_text
 
@@ -195,16 +195,13 @@ def edit_action_form(detail: ActionDetail, axes: list[AxisRef], user: CurrentUse
     if not submitted:
         return
     change = changed_fields(plan_commands.ActionChange, values, state.shown)
-    if not change:
-        st.info("Aucune modification à enregistrer.", icon=":material/info:")
-        return
-    save(
+    save_changes(
         lambda session: plan_commands.update_action(
             session, user, detail.id, state.seen_version or 0, change
         ),
         done=f"Fiche {detail.code} enregistrée.",
         state=state,
-        attempted=change,
+        change=change,
     )
 
 

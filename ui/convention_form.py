@@ -14,7 +14,7 @@ from ctg_core.common.models import Convention, ConventionPhase
 from ctg_core.common.validation import changed_fields
 from ctg_core.plan import commands as plan_commands
 from ctg_core.plan.queries import Choice, ConventionHeader
-from ui.form_feedback import FormState, field_error, form_problems, form_state, save
+from ui.form_feedback import FormState, field_error, form_problems, form_state, save, save_changes
 
 FIELDS = ("territory_id", "title", "phase", "signed_on", "starts_on", "ends_on", "advisor_id")
 FIRST_DAY = date(2000, 1, 1)
@@ -115,11 +115,8 @@ def edit_convention_form(
     if not submitted:
         return
     change = changed_fields(plan_commands.ConventionChange, values, state.shown)
-    if not change:
-        st.info("Aucune modification à enregistrer.", icon=":material/info:")
-        return
-    save(
-        attempted=change,
+    save_changes(
+        change=change,
         state=state,
         done="Convention enregistrée.",
         write=lambda session: plan_commands.update_convention(

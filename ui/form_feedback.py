@@ -140,3 +140,18 @@ def save(
         state.saved()
     flash(done(result) if callable(done) else done)
     st.rerun()
+
+
+def save_changes(
+    write: Callable[[Session], T],
+    *,
+    done: str | Callable[[T], str],
+    state: FormState,
+    change: dict[str, Any],
+) -> None:
+    """`save` for an edit form: `change` holds only the fields the user changed
+    (`changed_fields`); when there are none, say so and send nothing."""
+    if not change:
+        st.info("Aucune modification à enregistrer.", icon=":material/info:")
+        return
+    save(write, done=done, state=state, attempted=change)

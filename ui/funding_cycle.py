@@ -25,7 +25,7 @@ from ctg_core.funding import rules
 from ctg_core.funding.queries import FundingLine
 from ctg_core.funding.rules import Stage
 from ui.confirm import ask, confirmation
-from ui.form_feedback import FormState, field_error, form_problems, form_state, save
+from ui.form_feedback import FormState, field_error, form_problems, form_state, save, save_changes
 from ui.plain_text import md
 
 DONE, TODO = "✓", "○"
@@ -334,16 +334,13 @@ def declaration_form(line: FundingLine, user: CurrentUser) -> None:
         submitted = st.form_submit_button("Recalculer le droit")
     if submitted:
         change = changed_fields(funding.FundingDeclaration, values, shown)
-        if not change:
-            st.info("Aucune modification à enregistrer.", icon=":material/info:")
-            return
-        save(
+        save_changes(
             lambda session: funding.declare_funding(
                 session, user, line.id, state.seen_version or line.version, change
             ),
             done=lambda saved: f"Droit recalculé : {formats.euros(saved.entitlement)}.",
             state=state,
-            attempted=change,
+            change=change,
         )
 
 

@@ -18,7 +18,7 @@ from ctg_core.funding import commands as funding
 from ctg_core.funding import queries as funding_queries
 from ctg_core.funding.queries import RuleView
 from ui.confirm import ask, confirmation
-from ui.form_feedback import FormState, field_error, form_problems, form_state, save
+from ui.form_feedback import FormState, field_error, form_problems, form_state, save, save_changes
 from ui.plain_text import md
 
 FIELDS = ("rate", "ceiling_per_fte", "advance_share", "renewal_opens_on", "renewal_due_on", "notes")
@@ -143,16 +143,13 @@ def edit_rule_form(rule: RuleView, user: CurrentUser) -> None:
         submitted = st.form_submit_button("Enregistrer la règle", type="primary")
     if submitted:
         change = changed_fields(funding.RuleChange, values, state.shown)
-        if not change:
-            st.info("Aucune modification à enregistrer.", icon=":material/info:")
-            return
-        save(
+        save_changes(
             lambda session: funding.update_rule(
                 session, user, rule.year, state.seen_version or rule.version, change
             ),
             done=f"Règle {rule.year} enregistrée.",
             state=state,
-            attempted=change,
+            change=change,
         )
 
 

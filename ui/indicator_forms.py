@@ -21,7 +21,7 @@ from ctg_core.indicators import open_data
 from ctg_core.indicators.queries import CatalogueEntry, IndicatorSeries
 from ctg_core.plan.queries import AxisRef
 from ui.confirm import ask, confirmation
-from ui.form_feedback import FormState, field_error, form_problems, form_state, save
+from ui.form_feedback import FormState, field_error, form_problems, form_state, save, save_changes
 from ui.plain_text import md
 
 DEFINITION_FIELDS = (
@@ -254,16 +254,13 @@ def edit_indicator_form(item: IndicatorSeries, user: CurrentUser, links: Links) 
     if not submitted:
         return
     change = changed_fields(indicator_commands.IndicatorChange, values, state.shown)
-    if not change:
-        st.info("Aucune modification à enregistrer.", icon=":material/info:")
-        return
-    save(
+    save_changes(
         lambda session: indicator_commands.update_indicator(
             session, user, item.id, state.seen_version or 0, change
         ),
         done=f"Indicateur « {item.name} » enregistré.",
         state=state,
-        attempted=change,
+        change=change,
     )
 
 
@@ -372,17 +369,14 @@ def correct_value_form(item: IndicatorSeries, user: CurrentUser) -> None:
         change = changed_fields(
             indicator_commands.CorrectionData, {"value": value, "source": source}, state.shown
         )
-        if not change:
-            st.info("Aucune modification à enregistrer.", icon=":material/info:")
-        else:
-            save(
-                lambda session: indicator_commands.correct_indicator_value(
-                    session, user, picked, state.seen_version or 0, change
-                ),
-                done=f"Valeur {int(point['year'])} corrigée.",
-                state=state,
-                attempted=change,
-            )
+        save_changes(
+            lambda session: indicator_commands.correct_indicator_value(
+                session, user, picked, state.seen_version or 0, change
+            ),
+            done=f"Valeur {int(point['year'])} corrigée.",
+            state=state,
+            change=change,
+        )
     key_remove = f"remove-value-{picked}"
     st.button(
         f"Retirer la valeur {int(point['year'])}…",
@@ -565,17 +559,14 @@ def edit_catalogue_entry_form(entry: CatalogueEntry, user: CurrentUser) -> None:
         submitted = st.form_submit_button("Enregistrer l'entrée", icon=":material/save:")
     if submitted:
         change = changed_fields(indicator_commands.CatalogueChange, values, state.shown)
-        if not change:
-            st.info("Aucune modification à enregistrer.", icon=":material/info:")
-        else:
-            save(
-                lambda session: indicator_commands.update_catalogue_entry(
-                    session, user, entry.id, state.seen_version or 0, change
-                ),
-                done=f"« {entry.name} » enregistré.",
-                state=state,
-                attempted=change,
-            )
+        save_changes(
+            lambda session: indicator_commands.update_catalogue_entry(
+                session, user, entry.id, state.seen_version or 0, change
+            ),
+            done=f"« {entry.name} » enregistré.",
+            state=state,
+            change=change,
+        )
     key = f"archive-catalogue-{entry.id}"
     st.button(
         "Retirer du catalogue…",

@@ -16,7 +16,7 @@ from ctg_core.people import commands as people_commands
 from ctg_core.people.queries import UserRecord
 from ctg_core.plan.queries import Choice
 from ui.confirm import ask, confirmation
-from ui.form_feedback import FormState, field_error, form_problems, form_state, save
+from ui.form_feedback import FormState, field_error, form_problems, form_state, save, save_changes
 from ui.plain_text import md
 
 FIELDS = ("email", "name", "role", "territory_ids")
@@ -118,16 +118,13 @@ def edit_user_form(admin: CurrentUser, record: UserRecord, territories: list[Cho
         shown["territory_ids"]
     ):
         change.pop("territory_ids")
-    if not change:
-        st.info("Aucune modification à enregistrer.", icon=":material/info:")
-        return
-    save(
+    save_changes(
         lambda session: people_commands.change_user(
             session, admin, record.id, state.seen_version or record.version, change
         ),
         done=f"Modifications de {md(record.name)} enregistrées.",
         state=state,
-        attempted=change,
+        change=change,
     )
 
 
