@@ -1,5 +1,11 @@
 """Vue d'ensemble — every territory's CTG on a map, headline figures, filters and a table.
 
+With territories in several départements (national scale), the page opens on France: a map
+of the départements (conventions and phases per département) from which a click, or the
+« Échelle de la carte » list, opens one département's EPCI map (`?dep=44`), with the same
+headline figures and filters; the list leads back to France. A département whose map layer
+is not installed shows a French message instead of its map (the table still works).
+
 The map is sent first (it is the slowest thing to appear in the browser), in a fragment so
 that clicking a territory only reruns the map and its side panel. The table, in the second
 tab, is the map's accessible twin: same rows, same phase in words, and selecting a row opens
@@ -22,7 +28,7 @@ from ctg_core.indicators import charts as indicator_charts
 from ctg_core.indicators import queries as indicator_queries
 from ctg_core.overview import map as overview_map
 from ctg_core.overview import queries as overview
-from ctg_core.overview.queries import OverviewKpis, TerritoryRow
+from ctg_core.overview.queries import FRANCE, DepartementRow, OverviewKpis, TerritoryRow
 from ctg_core.plan import queries as plan_queries
 from ctg_core.reference import territories
 from ui.auth import current_user
@@ -32,6 +38,9 @@ from ui.plain_text import md
 
 SELECTED_KEY = "ov_selected"
 MAP_KEY = "ov_map"
+FRANCE_MAP_KEY = "ov_map_france"
+DRILL_KEY = "ov_drill"
+DEP_KEY = "dep"  # ?dep=44 opens a département, ?dep=france the national map
 TABLE_KEY = "ov_table"
 TABLE_CODES_KEY = "ov_table_codes"
 LAYER_KEY = "couche"  # ?couche=TXCOUV&annee=2024 reopens the same layer
@@ -42,14 +51,75 @@ PHASE_LAYER = "phase"
 @st.cache_resource(show_spinner=False)
 def territory_shapes(departement: str) -> overview_map.Shapes:
     """The département's outlines, read once per process."""
-    return overview_map.shapes_from_layers(
-        territories.read_layer(territories.epci_layer_path(departement)),
-        territories.read_layer(territories.commune_layer_path(departement)),
+    return overview_map.shapes_from_layers(*territories.read_departement_layers(departement))
+
+
+@st.cache_resource(show_spinner=False)
+def france_shapes() -> overview_map.Shapes | None:
+    """The départements' outlines (national map), read once per process."""
+    path = territories.france_layer_path()
+    return overview_map.france_shapes(territories.read_layer(path)) if path.is_file() else None
+
+
+@st.cache_resource(show_spinner=False)
+def departement_names() -> dict[str, str]:
+    return territories.departement_names()
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def loaded_departements(database_url: str) -> list[str]:
+    """The départements holding territories (they change only at setup)."""
+    with db.session() as session:
+        return overview.departements(session)
+
+
+def departement_label(code: str) -> str:
+    if code == FRANCE:
+        return "France entière"
+    name = departement_names().get(code)
+    return f"{name} ({code})" if name else f"Département {code}"
+
+
+def chosen_scope(loaded: list[str]) -> str:
+    """France or one département, from `?dep=`: an unknown value is ignored, never an error.
+
+    With one département loaded there is no national view; with several, France is the
+    default.
+    """
+    asked = st.query_params.get(DEP_KEY, "").strip()
+    asked = asked.lower() if asked.lower() == FRANCE else asked.upper()
+    national = len(loaded) > 1
+    if asked in loaded or (national and asked == FRANCE):
+        return asked
+    if national:
+        return FRANCE
+    configured = config.departement()
+    return configured if configured in loaded or not loaded else loaded[0]
+
+
+def go_to(scope: str) -> None:
+    """Open France or a département; the filters in the URL stay as they are."""
+    st.query_params[DEP_KEY] = scope
+    st.session_state.pop(SELECTED_KEY, None)
+
+
+def scope_picker(loaded: list[str], scope: str) -> None:
+    """The keyboard way between France and its départements (the map's click is the other)."""
+    options = [FRANCE, *loaded]
+    key = f"ov_scope_{scope}"  # a new widget per scope: it always shows the URL's choice
+    st.selectbox(
+        "Échelle de la carte",
+        options,
+        index=options.index(scope),
+        format_func=departement_label,
+        key=key,
+        on_change=lambda: go_to(st.session_state[key]),
+        help="La France par département, ou les EPCI d'un département.",
     )
 
 
 @st.cache_data(ttl=3600, show_spinner=False)
-def territory_choices(departement: str) -> list[overview.TerritoryChoice]:
+def territory_choices(departement: str, database_url: str) -> list[overview.TerritoryChoice]:
     """Reference territories (they change once a year, with the INSEE millésime)."""
     with db.session() as session:
         return overview.territory_choices(session, departement)
@@ -67,6 +137,16 @@ def select_from_map() -> None:
         st.session_state[SELECTED_KEY] = str(code)
 
 
+def drill_from_map() -> None:
+    """A département clicked on the national map: open it (the fragment reruns the page)."""
+    value = st.session_state.get(FRANCE_MAP_KEY) or {}
+    feature = value.get("last_active_drawing") or {}
+    code = (feature.get("properties") or {}).get("code")
+    if code:
+        go_to(str(code))
+        st.session_state[DRILL_KEY] = True
+
+
 def select_from_table() -> None:
     rows = st.session_state[TABLE_KEY].selection.rows
     codes = st.session_state.get(TABLE_CODES_KEY, [])
@@ -74,8 +154,9 @@ def select_from_table() -> None:
         st.session_state[SELECTED_KEY] = codes[rows[0]]
 
 
-def show_kpis(kpis: OverviewKpis, today: date) -> None:
+def show_kpis(kpis: OverviewKpis, today: date, national: bool = False) -> None:
     since = "en 12 mois"
+    area = "de la population" if national else "du département"
 
     def metric(label: str, value: str, figure: overview.Figure, colour: str = "normal", **kw):  # type: ignore[no-untyped-def]
         delta = figure.delta
@@ -118,12 +199,13 @@ def show_kpis(kpis: OverviewKpis, today: date) -> None:
         share, share_then = kpis.population_share, kpis.population_share_year_ago
         points = None if share is None or share_then is None else round(100 * (share - share_then))
         st.metric(
-            "Part du département",
+            f"Part {area}",
             formats.percent(share),
             delta=None if points is None else (0 if points == 0 else f"{signed(points)} pts"),
             delta_description=since if points is not None else None,
-            help="Part de la population municipale du département couverte par une CTG "
-            f"signée (population du département : {formats.number(kpis.departement_population)}).",
+            help=f"Part de la population municipale {area} couverte par une CTG signée "
+            f"(population {'des territoires chargés' if national else 'du département'} : "
+            f"{formats.number(kpis.departement_population)}).",
         )
     with second[1]:
         metric("Actions réalisées", formats.number(kpis.actions_done.value), kpis.actions_done)
@@ -239,8 +321,62 @@ def indicator_layer(departement: str) -> overview_map.IndicatorLayer | None:
 
 
 @st.fragment
-def map_and_panel(rows: list[TerritoryRow], shapes: overview_map.Shapes, tiles: str) -> None:
-    layer = indicator_layer(config.departement())
+def france_map_and_panel(departements: list[DepartementRow]) -> None:
+    """The national map: a click on a département opens its EPCI map."""
+    shapes = france_shapes()
+    left, right = st.columns([3, 1])
+    with left:
+        if shapes is None:
+            st.warning(
+                "La carte de France n'est pas installée sur ce serveur "
+                "(`python scripts/build_geodata.py --france`) : choisissez un département "
+                "dans la liste « Échelle de la carte » ou consultez l'onglet Tableau.",
+                icon=":material/map:",
+            )
+        else:
+            st_folium(
+                overview_map.france_map(departements, shapes),
+                key=FRANCE_MAP_KEY,
+                height=520,
+                use_container_width=True,
+                returned_objects=["last_active_drawing"],
+                on_change=drill_from_map,
+            )
+            st.caption(
+                "Cliquez sur un département pour afficher ses EPCI (ou choisissez-le dans la "
+                "liste « Échelle de la carte »). Contours : IGN Admin Express."
+            )
+    with right:
+        st.html(overview_map.france_legend_html(departements))
+    if st.session_state.pop(DRILL_KEY, False):
+        st.rerun(scope="app")
+
+
+def departement_table(departements: list[DepartementRow]) -> None:
+    """The national map's accessible twin: one row per département, counts in words."""
+    frame = pd.DataFrame(
+        {
+            "Département": [departement_label(d.code) for d in departements],
+            "Territoires": [d.territories for d in departements],
+            "Conventions": [d.conventions for d in departements],
+            "Signées": [d.signed for d in departements],
+            "En cours d'élaboration": [d.drafting for d in departements],
+            "Échues": [d.ended for d in departements],
+            "Sans CTG": [d.without_ctg for d in departements],
+            "Actions en retard": [d.actions_late for d in departements],
+        }
+    )
+    st.dataframe(frame, hide_index=True, key="ov_departements")
+
+
+@st.fragment
+def map_and_panel(rows: list[TerritoryRow], departement: str, tiles: str) -> None:
+    if not territories.layers_installed(departement):  # checked each run: not cached
+        st.warning(str(territories.MissingLayer(departement)), icon=":material/map:")
+        st.caption("Les chiffres et l'onglet Tableau restent disponibles.")
+        return
+    shapes = territory_shapes(departement)
+    layer = indicator_layer(departement)
     left, right = st.columns([3, 1])
     with left:
         st_folium(
@@ -319,40 +455,50 @@ def territory_table(rows: list[TerritoryRow]) -> None:
 
 user = current_user()
 today = config.today()
-departement = config.departement()
-shapes = territory_shapes(departement)
+loaded = loaded_departements(config.database_url())
+scope = chosen_scope(loaded)
+national = scope == FRANCE
 
 with db.session() as session:
     axes = plan_queries.axes(session)
-choices = territory_choices(departement)
+choices = territory_choices(scope, config.database_url())
 filters = current_filters(axes, choices)
 with db.session() as session:
-    rows = overview.territory_rows(session, user, today, filters, departement)
-    population = overview.departement_population(session, departement)
+    rows = overview.territory_rows(session, user, today, filters, scope)
+    population = overview.departement_population(session, scope)
     funding_alerts = overview.funding_alert_count(
         session, user, today, [r.territory_id for r in rows]
     )
 
 st.title("Vue d'ensemble des CTG")
+where = "" if len(loaded) < 2 else f"{departement_label(scope)} · "
 st.caption(
-    f"{formats.number(len(rows))} territoire{'s' if len(rows) > 1 else ''} "
+    f"{where}{formats.number(len(rows))} territoire{'s' if len(rows) > 1 else ''} "
     f"affiché{'s' if len(rows) > 1 else ''} · situation au {formats.long_day(today)}"
     f" · évolutions sur 12 mois, depuis le {formats.day(overview.year_before(today))}"
 )
+if len(loaded) > 1:
+    scope_picker(loaded, scope)
 kpi_area = st.container()
 # Only the open tab is computed: the table's grid is not loaded while the map is shown.
 map_tab, table_tab = st.tabs(
     ["Carte", "Tableau"], key="vue", on_change="rerun", bind="query-params"
 )
+departements = overview.departement_rows(rows, departement_names()) if national else []
 if not rows:
     st.info("Aucun territoire ne correspond aux filtres choisis.", icon=":material/filter_alt:")
 elif table_tab.open:
     with table_tab:
+        if national:
+            departement_table(departements)
         territory_table(rows)
+elif national:
+    with map_tab:
+        france_map_and_panel(departements)
 else:
     with map_tab:
-        map_and_panel(rows, shapes, config.map_tiles())
+        map_and_panel(rows, scope, config.map_tiles())
 with kpi_area:
-    show_kpis(overview.overview_kpis(rows, today, population), today)
+    show_kpis(overview.overview_kpis(rows, today, population), today, national)
     show_funding_alerts(funding_alerts)
 sidebar_filters(axes, choices, filters)
