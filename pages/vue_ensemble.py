@@ -283,33 +283,43 @@ def show_panel(row: TerritoryRow | None) -> None:
         )
 
 
+LAYER_WIDGET = "ov_layer"
+YEAR_WIDGET = "ov_layer_year"
+
+
+def layer_to_url() -> None:
+    """The layer switch changed: the URL holds the choice before the fragment reruns, so the
+    map can be built from it before the switch is drawn."""
+    code = st.session_state[LAYER_WIDGET]
+    st.query_params.pop(YEAR_KEY, None)
+    if code == PHASE_LAYER:
+        st.query_params.pop(LAYER_KEY, None)
+    else:
+        st.query_params[LAYER_KEY] = code
+
+
+def year_to_url() -> None:
+    st.query_params[YEAR_KEY] = st.session_state[YEAR_WIDGET]
+
+
 def indicator_layer(departement: str) -> overview_map.IndicatorLayer | None:
-    """The map's layer switch, kept in the URL: the phase of each CTG (default), or a
-    catalogue indicator in one year, as on the Indicateurs page."""
-    with db.session() as session:
-        found = indicator_queries.comparable(session, departement)
-        names = {e.code: e.name for e in indicator_queries.catalogue(session) if e.code in found}
-    if not names:
+    """The layer the URL asks for (`?couche=TXCOUV&annee=2024`), or None for the phase of
+    each CTG (the default: then nothing is read before the map is drawn). An indicator or a
+    year without values is dropped from the URL."""
+    code = st.query_params.get(LAYER_KEY, PHASE_LAYER)
+    if code == PHASE_LAYER:
         return None
-    layer_col, year_col = st.columns([3, 1])
-    options = [PHASE_LAYER, *names]
-    wanted = st.query_params.get(LAYER_KEY, PHASE_LAYER)
-    code = layer_col.selectbox(
-        "Couche de la carte",
-        options,
-        index=options.index(wanted) if wanted in options else 0,
-        format_func=lambda c: "Phase de la CTG" if c == PHASE_LAYER else names[c],
-    )
-    if code not in names:
+    with db.session() as session:
+        years = indicator_queries.comparable_years(session, code, departement)
+    if not years:
         for key in (LAYER_KEY, YEAR_KEY):
             st.query_params.pop(key, None)
         return None
-    years = [str(y) for y in found[code]]
     asked = st.query_params.get(YEAR_KEY, "")
-    year = year_col.selectbox("Année", years, index=years.index(asked) if asked in years else 0)
-    st.query_params[LAYER_KEY], st.query_params[YEAR_KEY] = code, year
+    year = int(asked) if asked in {str(y) for y in years} else years[0]
+    st.query_params[LAYER_KEY], st.query_params[YEAR_KEY] = code, str(year)
     with db.session() as session:
-        result = indicator_queries.compare_territories(session, code, int(year), departement)
+        result = indicator_queries.compare_territories(session, code, year, departement)
     values = {
         r.code: overview_map.LayerValue(
             r.value, indicator_charts.value_text(r.value, result.measure, result.unit), r.source
@@ -317,7 +327,31 @@ def indicator_layer(departement: str) -> overview_map.IndicatorLayer | None:
         for r in result.rows
     }
     digits = 0 if result.measure is MeasureKind.count else 1
-    return overview_map.IndicatorLayer(code, result.name, result.unit, int(year), values, digits)
+    return overview_map.IndicatorLayer(code, result.name, result.unit, year, values, digits)
+
+
+def layer_switch(departement: str, layer: overview_map.IndicatorLayer | None) -> None:
+    """The map's layer switch: the phase of each CTG, or a catalogue indicator in one year,
+    as on the Indicateurs page. Drawn after the map (the map is what the page waits for)."""
+    with db.session() as session:
+        found = indicator_queries.comparable(session, departement)
+        names = {e.code: e.name for e in indicator_queries.catalogue(session) if e.code in found}
+    if not names:
+        return
+    layer_col, year_col = st.columns([3, 1])
+    st.session_state[LAYER_WIDGET] = layer.code if layer else PHASE_LAYER  # the URL's choice
+    layer_col.selectbox(
+        "Couche de la carte",
+        [PHASE_LAYER, *names],
+        format_func=lambda c: "Phase de la CTG" if c == PHASE_LAYER else names[c],
+        key=LAYER_WIDGET,
+        on_change=layer_to_url,
+    )
+    if layer:
+        st.session_state[YEAR_WIDGET] = str(layer.year)
+        year_col.selectbox(
+            "Année", [str(y) for y in found[layer.code]], key=YEAR_WIDGET, on_change=year_to_url
+        )
 
 
 @st.fragment
@@ -376,6 +410,7 @@ def map_and_panel(rows: list[TerritoryRow], departement: str, tiles: str) -> Non
         st.caption("Les chiffres et l'onglet Tableau restent disponibles.")
         return
     shapes = territory_shapes(departement)
+    switch = st.container()  # above the map, filled once the map is sent
     layer = indicator_layer(departement)
     left, right = st.columns([3, 1])
     with left:
@@ -397,6 +432,8 @@ def map_and_panel(rows: list[TerritoryRow], departement: str, tiles: str) -> Non
             st.html(overview_map.legend_html(Counter(r.phase_key for r in rows)))
         selected = st.session_state.get(SELECTED_KEY)
         show_panel(next((r for r in rows if r.code == selected), None))
+    with switch:
+        layer_switch(departement, layer)
 
 
 def territory_table(rows: list[TerritoryRow]) -> None:
@@ -465,10 +502,6 @@ choices = territory_choices(scope, config.database_url())
 filters = current_filters(axes, choices)
 with db.session() as session:
     rows = overview.territory_rows(session, user, today, filters, scope)
-    population = overview.departement_population(session, scope)
-    funding_alerts = overview.funding_alert_count(
-        session, user, today, [r.territory_id for r in rows]
-    )
 
 st.title("Vue d'ensemble des CTG")
 where = "" if len(loaded) < 2 else f"{departement_label(scope)} · "
@@ -498,6 +531,12 @@ elif national:
 else:
     with map_tab:
         map_and_panel(rows, scope, config.map_tiles())
+# The figures are read and drawn once the map is on its way (their place is above it).
+with db.session() as session:
+    population = overview.departement_population(session, scope)
+    funding_alerts = overview.funding_alert_count(
+        session, user, today, [r.territory_id for r in rows]
+    )
 with kpi_area:
     show_kpis(overview.overview_kpis(rows, today, population), today, national)
     show_funding_alerts(funding_alerts)
