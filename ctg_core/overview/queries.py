@@ -12,13 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import true
+from sqlalchemy import case, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from ctg_core.common import config
 from ctg_core.common.auth import CurrentUser
 from ctg_core.common.models import (
+    CLOSED_STATUSES,
     Action,
     ActionStatus,
     Axis,
@@ -31,7 +32,6 @@ from ctg_core.common.models import (
     Territory,
     TerritoryKind,
     User,
-    is_late,
 )
 from ctg_core.funding import queries as funding_queries
 
@@ -305,24 +305,37 @@ class _ActionCounts:
 def _action_counts(
     session: Session, conv_ids: list[int], axis_codes: tuple[str, ...], today: date
 ) -> dict[int, _ActionCounts]:
-    """Per convention: actions (of the chosen axes, if any), réalisées, en retard."""
+    """Per convention: actions (of the chosen axes, if any), réalisées, abandonnées, en retard
+    (the rule of `is_late`), counted by the database in one grouped query."""
     if not conv_ids:
         return {}
+
+    def count(condition):  # type: ignore[no-untyped-def]
+        return func.sum(case((condition, 1), else_=0))
+
+    late = (
+        col(Action.due_on).is_not(None)
+        & (col(Action.due_on) < today)
+        & col(Action.status).not_in(list(CLOSED_STATUSES))
+    )
     query = (
-        select(Action.convention_id, Action.status, Action.due_on)
+        select(
+            Action.convention_id,
+            func.count(),
+            count(Action.status == ActionStatus.realisee),
+            count(Action.status == ActionStatus.abandonnee),
+            count(late),
+        )
         .join(Axis, Axis.id == Action.axis_id)
         .where(col(Action.convention_id).in_(conv_ids), col(Action.archived_at).is_(None))
+        .group_by(Action.convention_id)
     )
     if axis_codes:
         query = query.where(col(Axis.code).in_(axis_codes))
-    counts: dict[int, _ActionCounts] = {}
-    for convention_id, status, due_on in session.exec(query):
-        c = counts.setdefault(convention_id, _ActionCounts())
-        c.total += 1
-        c.done += status is ActionStatus.realisee
-        c.abandoned += status is ActionStatus.abandonnee
-        c.late += is_late(status, due_on, today)
-    return counts
+    return {
+        convention_id: _ActionCounts(int(total), int(done), int(late_count), int(abandoned))
+        for convention_id, total, done, abandoned, late_count in session.exec(query)
+    }
 
 
 def _post_facts(
