@@ -282,3 +282,61 @@ def test_a_departement_without_its_layer_says_so_in_french_and_keeps_its_figures
 def test_loading_a_departement_without_its_layer_is_a_french_refusal(session, tmp_path):
     with pytest.raises(territories.MissingLayer, match="La carte du département 33"):
         territories.load_territories(session, GIRONDE, geo_dir=tmp_path)
+
+
+# --- the national map (folium, no database) -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def france():  # type: ignore[no-untyped-def]
+    from ctg_core.overview import map as overview_map
+
+    return overview_map.france_shapes(territories.read_layer(territories.france_layer_path()))
+
+
+def test_the_national_map_draws_the_departements_with_rows_and_outlines_the_others(france):
+    from ctg_core.overview import map as overview_map
+
+    rows = overview.departement_rows(
+        [row("1", "44", P.pilotage), row("2", "44", None), row("3", "33", P.echue)],
+        {"44": "Loire-Atlantique", "33": "Gironde"},
+    )
+    html = overview_map.france_map(rows, france).get_root().render()
+
+    assert '"id":"44"' in html and '"id":"33"' in html
+    assert '"id":"35"' not in html  # no row: an inert outline, without id nor tooltip
+    assert "Loire-Atlantique (44)" in html
+    assert overview_map.LEAFLET_JS in html and "cdn" not in html.lower()
+    legend = overview_map.france_legend_html(rows)
+    assert "Conventions par département" in legend and "aucune : 0" in legend
+
+
+def test_the_national_tooltip_gives_the_counts_in_words():
+    from ctg_core.overview import map as overview_map
+
+    (loire,) = overview.departement_rows(
+        [row("1", "44", P.pilotage, late=3), row("2", "44", P.diagnostic), row("3", "44", None)],
+        {"44": "Loire-Atlantique"},
+    )
+
+    labels, values = overview_map.FRANCE_TOOLTIP_LABELS, overview_map.france_tooltip_texts(loire)
+    texts = dict(zip(labels, values, strict=True))
+    assert texts == {
+        "Département": "Loire-Atlantique (44)",
+        "Conventions": "2",
+        "Signées": "1",
+        "En cours d'élaboration": "1",
+        "Échues": "0",
+        "Territoires sans CTG": "1",
+        "Actions en retard": "3",
+    }
+
+
+def test_a_departement_name_is_never_markup_on_the_national_map(france):
+    from ctg_core.overview import map as overview_map
+
+    rows = overview.departement_rows([row("1", "44", P.pilotage)], {"44": "<img src=x>"})
+    html = overview_map.france_map(rows, france).get_root().render()
+
+    assert "<img src=x>" not in html
+    assert "\\u003cimg src=x\\u003e" in html
