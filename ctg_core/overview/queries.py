@@ -12,12 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import case, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from ctg_core.common import config
 from ctg_core.common.auth import CurrentUser
 from ctg_core.common.models import (
+    CLOSED_STATUSES,
     Action,
     ActionStatus,
     Axis,
@@ -30,12 +32,14 @@ from ctg_core.common.models import (
     Territory,
     TerritoryKind,
     User,
-    is_late,
 )
 from ctg_core.funding import queries as funding_queries
 
 NO_CTG = "aucune"
 """Phase key of a territory without a convention (filters, map colours, legend)."""
+
+FRANCE = "france"
+"""The scope of the national overview (every département), as written in `?dep=france`."""
 
 PHASE_KEYS: tuple[str, ...] = (*(p.value for p in ConventionPhase), NO_CTG)
 SIGNED = frozenset({ConventionPhase.pilotage, ConventionPhase.evaluation})
@@ -171,6 +175,7 @@ class TerritoryRow:
     renewals_pending: int = 0
     phase_year_ago: ConventionPhase | None = None
     renewals_pending_year_ago: int = 0
+    departement: str = ""
 
     @property
     def phase_key(self) -> str:
@@ -198,7 +203,8 @@ def territory_rows(
     filters: OverviewFilters | None = None,
     departement: str | None = None,
 ) -> list[TerritoryRow]:
-    """Territories of the département the user may see, each with its latest convention.
+    """Territories of the département (or of every one, for `FRANCE`) the user may see, each
+    with its latest convention.
 
     Caf roles see every EPCI (with or without a CTG) and every commune holding a CTG of its
     own; officers and committee members see the territories of their scope. Sorted by name.
@@ -241,10 +247,16 @@ def territory_rows(
                 renewals_pending=pending_now,
                 phase_year_ago=phases_then.get(t.id),  # type: ignore[arg-type]
                 renewals_pending_year_ago=pending_then,
+                departement=t.departement,
             )
         )
     rows.sort(key=lambda r: (_sort_key(r.name), r.code))
     return apply_filters(session, rows, filters, today)
+
+
+def _in_scope(dep: str):  # type: ignore[no-untyped-def]
+    """The SQL condition "the territory lies in `dep`" (always true for `FRANCE`)."""
+    return true() if dep == FRANCE else Territory.departement == dep
 
 
 def _latest_conventions(session: Session, user: CurrentUser, dep: str) -> dict[int, Convention]:
@@ -252,7 +264,7 @@ def _latest_conventions(session: Session, user: CurrentUser, dep: str) -> dict[i
     query = (
         select(Convention)
         .join(Territory, Territory.id == Convention.territory_id)
-        .where(col(Convention.archived_at).is_(None), Territory.departement == dep)
+        .where(col(Convention.archived_at).is_(None), _in_scope(dep))
         .order_by(col(Convention.id))
     )
     latest: dict[int, Convention] = {}
@@ -265,7 +277,7 @@ def _latest_conventions(session: Session, user: CurrentUser, dep: str) -> dict[i
 def _listed_territories(
     session: Session, user: CurrentUser, dep: str, with_convention: set[int]
 ) -> list[Territory]:
-    query = select(Territory).where(Territory.departement == dep)
+    query = select(Territory).where(_in_scope(dep))
     if user.reads_everything:
         query = query.where(
             (Territory.kind == TerritoryKind.epci) | col(Territory.id).in_(with_convention or {-1})
@@ -277,7 +289,7 @@ def _listed_territories(
 
 def _epci_codes(session: Session, dep: str) -> dict[int, str]:
     query = select(Territory.id, Territory.code).where(
-        Territory.kind == TerritoryKind.epci, Territory.departement == dep
+        Territory.kind == TerritoryKind.epci, _in_scope(dep)
     )
     return {ident: code for ident, code in session.exec(query)}
 
@@ -293,24 +305,37 @@ class _ActionCounts:
 def _action_counts(
     session: Session, conv_ids: list[int], axis_codes: tuple[str, ...], today: date
 ) -> dict[int, _ActionCounts]:
-    """Per convention: actions (of the chosen axes, if any), réalisées, en retard."""
+    """Per convention: actions (of the chosen axes, if any), réalisées, abandonnées, en retard
+    (the rule of `is_late`), counted by the database in one grouped query."""
     if not conv_ids:
         return {}
+
+    def count(condition):  # type: ignore[no-untyped-def]
+        return func.sum(case((condition, 1), else_=0))
+
+    late = (
+        col(Action.due_on).is_not(None)
+        & (col(Action.due_on) < today)
+        & col(Action.status).not_in(list(CLOSED_STATUSES))
+    )
     query = (
-        select(Action.convention_id, Action.status, Action.due_on)
+        select(
+            Action.convention_id,
+            func.count(),
+            count(Action.status == ActionStatus.realisee),
+            count(Action.status == ActionStatus.abandonnee),
+            count(late),
+        )
         .join(Axis, Axis.id == Action.axis_id)
         .where(col(Action.convention_id).in_(conv_ids), col(Action.archived_at).is_(None))
+        .group_by(Action.convention_id)
     )
     if axis_codes:
         query = query.where(col(Axis.code).in_(axis_codes))
-    counts: dict[int, _ActionCounts] = {}
-    for convention_id, status, due_on in session.exec(query):
-        c = counts.setdefault(convention_id, _ActionCounts())
-        c.total += 1
-        c.done += status is ActionStatus.realisee
-        c.abandoned += status is ActionStatus.abandonnee
-        c.late += is_late(status, due_on, today)
-    return counts
+    return {
+        convention_id: _ActionCounts(int(total), int(done), int(late_count), int(abandoned))
+        for convention_id, total, done, abandoned, late_count in session.exec(query)
+    }
 
 
 def _post_facts(
@@ -525,12 +550,88 @@ def _covered_population(rows: list[TerritoryRow], phase_of) -> int:  # type: ign
 
 
 def departement_population(session: Session, departement: str | None = None) -> int:
-    """Population municipale of the département: the sum of its communes (INSEE)."""
+    """Population municipale of the département: the sum of its communes (INSEE), or of its
+    EPCI when its communes are not loaded (the national benchmark's world). For `FRANCE`,
+    the sum over every département loaded."""
     dep = departement or config.departement()
-    query = select(func.coalesce(func.sum(Territory.population), 0)).where(
-        Territory.kind == TerritoryKind.commune, Territory.departement == dep
+    query = (
+        select(Territory.departement, Territory.kind, func.sum(Territory.population))
+        .where(_in_scope(dep))
+        .group_by(Territory.departement, Territory.kind)
     )
-    return int(session.exec(query).one())
+    sums: dict[str, dict[TerritoryKind, int]] = {}
+    for code, kind, total in session.exec(query):
+        sums.setdefault(code, {})[kind] = int(total or 0)
+    return sum(
+        by_kind.get(TerritoryKind.commune) or by_kind.get(TerritoryKind.epci, 0)
+        for by_kind in sums.values()
+    )
+
+
+def departements(session: Session) -> list[str]:
+    """Codes of the départements holding at least one territory, in order."""
+    query = select(Territory.departement).distinct()
+    return sorted(code for code in session.exec(query) if code)
+
+
+# --- the national view: one row per département ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class DepartementRow:
+    """What the national map and table show of one département: its territories shown, how
+    many hold a convention, how many of those are in each phase, and the actions late."""
+
+    code: str
+    name: str
+    territories: int
+    conventions: int
+    by_phase: Mapping[str, int]
+    actions_late: int
+
+    @property
+    def signed(self) -> int:
+        return sum(self.by_phase.get(p.value, 0) for p in SIGNED)
+
+    @property
+    def drafting(self) -> int:
+        return sum(self.by_phase.get(p.value, 0) for p in DRAFTING)
+
+    @property
+    def ended(self) -> int:
+        return self.by_phase.get(ConventionPhase.echue.value, 0)
+
+    @property
+    def without_ctg(self) -> int:
+        return self.by_phase.get(NO_CTG, 0)
+
+
+def departement_rows(
+    rows: Iterable[TerritoryRow], names: Mapping[str, str] | None = None
+) -> list[DepartementRow]:
+    """The territory rows counted per département (only the départements having rows), in
+    order of code. `names` gives the départements' names (the code when missing)."""
+    names = names or {}
+    grouped: dict[str, list[TerritoryRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.departement, []).append(row)
+    result = []
+    for code in sorted(grouped):
+        members = grouped[code]
+        by_phase = {key: 0 for key in PHASE_KEYS}
+        for row in members:
+            by_phase[row.phase_key] += 1
+        result.append(
+            DepartementRow(
+                code=code,
+                name=names.get(code, code),
+                territories=len(members),
+                conventions=sum(r.convention_id is not None for r in members),
+                by_phase=by_phase,
+                actions_late=sum(r.actions_late for r in members),
+            )
+        )
+    return result
 
 
 # --- choices for the sidebar --------------------------------------------------------------
@@ -548,10 +649,11 @@ class TerritoryChoice:
 
 
 def territory_choices(session: Session, departement: str | None = None) -> list[TerritoryChoice]:
-    """Every EPCI, then every commune, of the département, by name (filter options)."""
+    """Every EPCI, then every commune, of the département (or of all, for `FRANCE`), by name
+    (filter options)."""
     dep = departement or config.departement()
     rows = session.exec(
-        select(Territory.code, Territory.name, Territory.kind).where(Territory.departement == dep)
+        select(Territory.code, Territory.name, Territory.kind).where(_in_scope(dep))
     ).all()
     choices = [TerritoryChoice(code, name, kind) for code, name, kind in rows]
     choices.sort(key=lambda c: (c.kind is not TerritoryKind.epci, _sort_key(c.name), c.code))

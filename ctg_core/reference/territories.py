@@ -1,4 +1,10 @@
-"""Real territories (EPCI and communes) from the committed GeoJSON layers in `data/geo/`."""
+"""Real territories (EPCI and communes) from the GeoJSON layers in `data/geo/`.
+
+Loire-Atlantique's layers and the national layer of départements are committed; any other
+département's are built by `make setup` for `CTG_DEPARTEMENT` (scripts/build_geodata.py,
+from pinned packages, never at run time). A layer that is not there is a `MissingLayer`,
+whose message tells the administrator how to build it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from ctg_core.common import config
+from ctg_core.common.errors import CtgError
 from ctg_core.common.formats import folded
 from ctg_core.common.models import Territory, TerritoryKind
 
@@ -22,9 +29,56 @@ def commune_layer_path(departement: str, geo_dir: Path | None = None) -> Path:
     return (geo_dir or config.GEO_DIR) / f"communes_{departement}.geojson"
 
 
+def france_layer_path(geo_dir: Path | None = None) -> Path:
+    """The 101 départements (national overview), committed."""
+    return (geo_dir or config.GEO_DIR) / "departements.geojson"
+
+
+class MissingLayer(CtgError):
+    """A département's map layer is not installed on this server."""
+
+    def __init__(self, departement: str) -> None:
+        self.departement = departement
+        super().__init__(
+            f"La carte du département {departement} n'est pas installée sur ce serveur. "
+            f"Pour l'ajouter : `CTG_DEPARTEMENT={departement} make setup` (ou "
+            f"`python scripts/build_geodata.py --departement {departement}`), "
+            "puis relancez l'application."
+        )
+
+
+def layers_installed(departement: str, geo_dir: Path | None = None) -> bool:
+    """Whether the département's EPCI and commune layers are both there."""
+    return (
+        epci_layer_path(departement, geo_dir).is_file()
+        and commune_layer_path(departement, geo_dir).is_file()
+    )
+
+
 def read_layer(path: Path) -> dict[str, Any]:
     """A GeoJSON FeatureCollection as a dict (callers cache it once per process)."""
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def read_departement_layers(
+    departement: str, geo_dir: Path | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The département's (EPCI layer, commune layer); `MissingLayer` when not installed."""
+    if not layers_installed(departement, geo_dir):
+        raise MissingLayer(departement)
+    return (
+        read_layer(epci_layer_path(departement, geo_dir)),
+        read_layer(commune_layer_path(departement, geo_dir)),
+    )
+
+
+def departement_names(geo_dir: Path | None = None) -> dict[str, str]:
+    """Name of every département by code (« 44 » → « Loire-Atlantique »), from the national
+    layer; empty when it is missing (pages then write the codes)."""
+    path = france_layer_path(geo_dir)
+    if not path.is_file():
+        return {}
+    return {f["properties"]["code"]: f["properties"]["nom"] for f in read_layer(path)["features"]}
 
 
 @dataclass(frozen=True)
@@ -43,8 +97,8 @@ def load_territories(
     populations in place (territories are keyed by SIREN / INSEE code).
     """
     dep = departement or config.departement()
-    epcis = read_layer(epci_layer_path(dep, geo_dir))["features"]
-    communes = read_layer(commune_layer_path(dep, geo_dir))["features"]
+    epci_layer, commune_layer = read_departement_layers(dep, geo_dir)
+    epcis, communes = epci_layer["features"], commune_layer["features"]
     existing = {t.code: t for t in session.exec(select(Territory))}
     added_epci = added_communes = updated = 0
 

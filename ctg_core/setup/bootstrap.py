@@ -41,15 +41,18 @@ class SetupReport:
 
 
 def prepare(url: str | None = None, *, demo: bool = True, today: date | None = None) -> SetupReport:
-    """Migrate to head, load territories, funding rules and the indicator catalogue, then
-    demo data if no convention."""
+    """Migrate to head, load the territories of `CTG_DEPARTEMENT` (when none of them is in
+    the database yet), funding rules and the indicator catalogue, then demo data on that
+    département if no convention."""
     url = url or config.database_url()
+    departement = config.departement()
     upgrade(url)
     with Session(db.engine_for(url), expire_on_commit=False) as session:
-        has_territories = session.exec(select(func.count()).select_from(Territory)).one() > 0
-        loaded = None if has_territories else load_territories(session)
+        present = select(func.count()).where(Territory.departement == departement)
+        has_territories = session.exec(present).one() > 0
+        loaded = None if has_territories else load_territories(session, departement)
         rules = load_funding_rules(session)
         catalogue = load_indicator_catalogue(session)
         empty = session.exec(select(func.count()).select_from(Convention)).one() == 0
-        report = generate(session, today=today) if demo and empty else None
+        report = generate(session, today=today, departement=departement) if demo and empty else None
     return SetupReport(loaded, rules, report, catalogue)

