@@ -1,0 +1,301 @@
+"""Accessibility measured with axe-core in Debian's Chromium, offline, on every page.
+
+axe-core (npm, pinned in the Makefile and unpacked under build/ by `make test`) is injected
+from that local file into every frame of the page — the folium map's iframe included — and
+run in each frame. A page passes when axe finds nothing, apart from the findings listed in
+`STREAMLIT_SIDE`: markup drawn by Streamlit itself that the app cannot change. Each of those
+is excused for one rule on the elements matching one CSS selector, never a whole rule, so a
+new violation of the app's own fails with its rule, impact, element and help.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from ctg_core.common import db
+from ctg_core.common.models import Convention, Meeting, MeetingStatus, Role
+from tests.streamlit_server import (  # noqa: F401  (fixtures)
+    ROOT,
+    Server,
+    browser,
+    offline_context,
+    streamlit_server,
+)
+
+pytestmark = pytest.mark.browser
+TIMEOUT_MS = 60_000
+AXE = ROOT / "build" / "npm" / "axe-core" / "package" / "axe.min.js"
+PRESENTER_SIZES = {
+    "1366x768": ({"width": 1366, "height": 768}, 1),
+    "683x384@2x": ({"width": 683, "height": 384}, 2),
+}
+
+
+@dataclass(frozen=True)
+class StreamlitSide:
+    """One finding of Streamlit's own markup: `rule` on the elements matching `selector`."""
+
+    rule: str
+    selector: str
+    why: str
+
+
+# Also listed in the README (« Accessibilité »). Keep both in step.
+STREAMLIT_SIDE: list[StreamlitSide] = [
+    StreamlitSide(
+        "color-contrast",
+        'label[data-testid="stWidgetLabel"][disabled] p',
+        "le libellé d'un champ désactivé est grisé par Streamlit ; WCAG 1.4.3 exempte les "
+        "composants inactifs, mais Streamlit ne marque pas le libellé comme tel",
+    ),
+]
+
+# The page is drawn: the script has finished, no element is stale, every chart on screen is
+# drawn (one in a hidden tab waits for its tab) and every component's frame has loaded.
+SETTLED = """() => {
+    const app = document.querySelector('[data-testid=stApp]');
+    if (app?.dataset.testScriptState !== 'notRunning') return false;
+    if (document.querySelector('[data-stale=true]')) return false;
+    for (const chart of document.querySelectorAll('[data-testid=stVegaLiteChart]'))
+        if (chart.checkVisibility() && !chart.querySelector('canvas, svg')) return false;
+    for (const frame of document.querySelectorAll('iframe'))
+        if (frame.contentDocument?.readyState !== 'complete') return false;
+    return true;
+}"""
+
+# Run in the top frame: axe (injected into every frame beforehand) checks each iframe too,
+# page-level rules (one main landmark, one h1…) on the top document only.
+RUN_AXE = """async () => {
+    const result = await axe.run(document, {iframes: true, resultTypes: ['violations']});
+    return result.violations.flatMap(rule => rule.nodes.map(node => ({
+        rule: rule.id,
+        impact: node.impact || rule.impact,
+        help: rule.help,
+        help_url: rule.helpUrl,
+        path: node.target,
+        html: node.html,
+        summary: node.failureSummary,
+    })));
+}"""
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    impact: str
+    help: str
+    help_url: str
+    frame: str
+    target: str
+    html: str
+    summary: str
+
+    def describe(self) -> str:
+        return (
+            f"- {self.rule} [{self.impact}] {self.target}\n"
+            f"    {self.help} ({self.help_url})\n"
+            f"    cadre : {self.frame}\n"
+            f"    élément : {self.html[:200]}\n"
+            f"    {' '.join(self.summary.split())[:300]}"
+        )
+
+
+@dataclass
+class Scan:
+    """What axe found in every frame of a page, the Streamlit-side findings set apart."""
+
+    violations: list[Violation]
+    excused: list[Violation]
+
+    def add(self, other: Scan) -> None:
+        seen = {(v.rule, v.frame, v.target) for v in self.violations + self.excused}
+        self.violations += [v for v in other.violations if (v.rule, v.frame, v.target) not in seen]
+        self.excused += [v for v in other.excused if (v.rule, v.frame, v.target) not in seen]
+
+    def report(self, where: str) -> str:
+        lines = "\n".join(v.describe() for v in self.violations)
+        return f"{len(self.violations)} violation(s) d'accessibilité sur {where} :\n{lines}"
+
+
+def scan(page) -> Scan:  # type: ignore[no-untyped-def]
+    """axe-core run on the settled page and every frame in it."""
+    page.wait_for_function(SETTLED)
+    frames = [frame for frame in page.frames if not frame.is_detached()]
+    for frame in frames:
+        frame.add_script_tag(path=str(AXE))
+    found = Scan([], [])
+    for node in page.evaluate(RUN_AXE):
+        *frame_path, target = node.pop("path")
+        frame = _frame_at(page, frame_path)
+        violation = Violation(frame=frame.url, target=target, **node)
+        (found.excused if _streamlit_side(frame, violation) else found.violations).append(
+            violation
+        )
+    return found
+
+
+def _frame_at(page, iframe_selectors: list[str]):  # type: ignore[no-untyped-def]
+    """The frame axe names by the selectors of the iframes that lead to it."""
+    frame = page.main_frame
+    for selector in iframe_selectors:
+        frame = frame.query_selector(selector).content_frame()
+    return frame
+
+
+def _streamlit_side(frame, violation: Violation) -> bool:  # type: ignore[no-untyped-def]
+    selectors = [k.selector for k in STREAMLIT_SIDE if k.rule == violation.rule]
+    return bool(selectors) and frame.evaluate(
+        "([target, selectors]) => selectors.some("
+        "s => document.querySelector(target)?.matches(s))",
+        [violation.target, selectors],
+    )
+
+
+def scan_every_tab(page) -> Scan:  # type: ignore[no-untyped-def]
+    """The page as it opens, then each of its tabs (a hidden tab is not checked by axe)."""
+    found = scan(page)
+    tabs = page.locator('[data-testid="stMain"] [role="tab"]')
+    for index in range(1, tabs.count()):
+        tabs.nth(index).click()
+        found.add(scan(page))
+    return found
+
+
+@pytest.fixture(scope="module")
+def axe_script() -> Path:
+    if not AXE.exists():
+        pytest.fail(f"axe-core introuvable ({AXE}) : `make test` (cible axe) le télécharge.")
+    return AXE
+
+
+@pytest.fixture(scope="module")
+def demo(streamlit_server: Server) -> dict[str, int]:  # noqa: F811
+    """Ids the addresses need: a convention, an upcoming and a closed meeting."""
+    with Session(db.engine_for(streamlit_server.database_url)) as session:
+        meetings = session.exec(select(Meeting).order_by(Meeting.held_on, Meeting.id)).all()
+        return {
+            "convention": session.exec(select(Convention.id).order_by(Convention.id)).first(),
+            "upcoming": next(m.id for m in meetings if m.status != MeetingStatus.closed),
+            "closed": next(m.id for m in reversed(meetings) if m.status == MeetingStatus.closed),
+        }
+
+
+@pytest.fixture
+def open_context(browser, axe_script) -> Iterator[object]:  # noqa: F811
+    contexts = []
+
+    def opened(**options):  # type: ignore[no-untyped-def]
+        context = offline_context(browser, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        return page
+
+    yield opened
+    for context in contexts:
+        assert context.outside == []
+        context.close()
+
+
+ADMIN_PAGES = {
+    "vue-ensemble": "/",
+    "convention": "/convention?convention={convention}",
+    "comite-preparation": "/comite?reunion={upcoming}&mode=prepare",
+    "comite-presentation": "/comite?reunion={upcoming}&mode=present",
+    "comite-compte-rendu": "/comite?reunion={closed}&mode=minutes",
+    "indicateurs": "/indicateurs?convention={convention}",
+    "financement": "/financement",
+    "mes-actions": "/mes-actions",
+    "administration": "/administration",
+    "historique": "/historique",
+}
+
+
+@pytest.mark.parametrize("name", list(ADMIN_PAGES))
+def test_every_page_has_no_violation_of_the_app_as_the_administrator(
+    open_context,
+    streamlit_server,  # noqa: F811
+    demo,
+    name,
+):
+    page = open_context(viewport={"width": 1400, "height": 1000})
+    page.goto(streamlit_server.url + ADMIN_PAGES[name].format(**demo))
+    if name == "vue-ensemble":  # the map's frame is checked with its polygons drawn
+        map_frame = page.frame_locator('iframe[title*="st_folium"]')
+        map_frame.locator("path.leaflet-interactive").first.wait_for(state="visible")
+    found = scan_every_tab(page)
+    if found.violations:
+        pytest.fail(found.report(name), pytrace=False)
+
+
+OTHER_ROLES = {
+    Role.coop_officer: ["Mes actions", "Convention", "Comité", "Indicateurs", "Financement"],
+    Role.committee: ["Convention", "Comité", "Indicateurs"],
+}
+
+
+@pytest.mark.parametrize("role", list(OTHER_ROLES), ids=lambda role: role.value)
+def test_the_pages_of_other_roles_have_no_violation_of_the_app(
+    open_context,
+    streamlit_server,  # noqa: F811
+    role,
+):
+    page = open_context(viewport={"width": 1400, "height": 1000})
+    page.goto(streamlit_server.url + "/")
+    page.wait_for_function(SETTLED)
+    page.locator('.st-key-persona_id [data-testid="stSelectbox"]').click()
+    page.get_by_role("option", name=re.compile(role.label)).click()
+    page.wait_for_function(SETTLED)
+    found = Scan([], [])
+    for title in OTHER_ROLES[role]:  # through the menu: the chosen profile stays
+        page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+        page.locator("h1").first.wait_for(state="visible")
+        found.add(scan_every_tab(page))
+    if found.violations:
+        pytest.fail(found.report(role.label), pytrace=False)
+
+
+@pytest.mark.parametrize("size", list(PRESENTER_SIZES))
+def test_the_presenter_has_no_violation_of_the_app_on_a_laptop_and_zoomed(
+    open_context,
+    streamlit_server,  # noqa: F811
+    demo,
+    size,
+):
+    viewport, scale = PRESENTER_SIZES[size]
+    page = open_context(viewport=viewport, device_scale_factor=scale)
+    page.goto(f"{streamlit_server.url}/comite?reunion={demo['upcoming']}&mode=present")
+    page.locator(".st-key-presentation-next button").first.wait_for(state="visible")
+    found = scan(page)
+    if found.violations:
+        pytest.fail(found.report(f"le mode présentation ({size})"), pytrace=False)
+
+
+def test_a_violation_added_to_a_page_is_reported_with_its_rule_impact_and_help(
+    open_context,
+    streamlit_server,  # noqa: F811
+):
+    """The check itself: an unlabelled field and a grey-on-white text put into a real page are
+    found, described, and not excused by the Streamlit-side list."""
+    page = open_context(viewport={"width": 1400, "height": 1000})
+    page.goto(streamlit_server.url + "/historique")
+    page.wait_for_function(SETTLED)
+    page.evaluate("""() => {
+        const main = document.querySelector('[data-testid=stMain]');
+        main.insertAdjacentHTML('beforeend',
+            '<input id="ajout-sans-libelle" type="text">'
+            + '<p id="ajout-gris" style="color:#bbb;background:#fff">Texte pâle</p>');
+    }""")
+    found = scan(page)
+    by_rule = {v.rule: v for v in found.violations}
+    assert by_rule["label"].target == "#ajout-sans-libelle"
+    assert by_rule["label"].impact == "critical"
+    assert by_rule["color-contrast"].target == "#ajout-gris"
+    report = found.report("la page modifiée")
+    assert "label [critical] #ajout-sans-libelle" in report
+    assert "dequeuniversity.com/rules/axe/" in report  # the help link of each rule
