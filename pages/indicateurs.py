@@ -74,6 +74,7 @@ with tabs[0]:
         indicator_view.status_table(series)
         indicator_view.status_rule_caption()
         st.vega_lite_chart(spec=spec_of(indicator_charts.small_multiples, series), width="content")
+        st.header("Détail par indicateur")
         for item in series:
             with st.container(border=True):
                 st.subheader(md(item.name))

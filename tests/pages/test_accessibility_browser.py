@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from sqlmodel import Session, select
 
 from ctg_core.common import db
@@ -54,14 +55,23 @@ STREAMLIT_SIDE: list[StreamlitSide] = [
         "le libellé d'un champ désactivé est grisé par Streamlit ; WCAG 1.4.3 exempte les "
         "composants inactifs, mais Streamlit ne marque pas le libellé comme tel",
     ),
+    StreamlitSide(
+        "presentation-role-conflict",
+        '[data-testid="stFileUploader"] section[role="presentation"]',
+        "la zone de dépôt de `st.file_uploader` est une section role=presentation qui prend "
+        "le focus (tabindex) ; le bouton « Browse files » qu'elle contient reste utilisable "
+        "au clavier",
+    ),
 ]
 
-# The page is drawn: the script has finished, no element is stale, every chart on screen is
+# The page is drawn: the script has finished, the presenter's buttons are enabled (greyed
+# while it runs), no element is stale, every chart on screen is
 # drawn (one in a hidden tab waits for its tab) and every component's frame has loaded.
 SETTLED = """() => {
     const app = document.querySelector('[data-testid=stApp]');
     if (app?.dataset.testScriptState !== 'notRunning') return false;
     if (document.querySelector('[data-stale=true]')) return false;
+    if (document.querySelector('.st-key-presentation-next button:disabled')) return false;
     for (const chart of document.querySelectorAll('[data-testid=stVegaLiteChart]'))
         if (chart.checkVisibility() && !chart.querySelector('canvas, svg')) return false;
     for (const frame of document.querySelectorAll('iframe'))
@@ -125,9 +135,12 @@ class Scan:
 def scan(page) -> Scan:  # type: ignore[no-untyped-def]
     """axe-core run on the settled page and every frame in it."""
     page.wait_for_function(SETTLED)
-    frames = [frame for frame in page.frames if not frame.is_detached()]
-    for frame in frames:
-        frame.add_script_tag(path=str(AXE))
+    for frame in page.frames:
+        try:
+            frame.add_script_tag(path=str(AXE))
+        except PlaywrightError:
+            if not frame.is_detached():  # a frame removed meanwhile is no longer in the page
+                raise
     found = Scan([], [])
     for node in page.evaluate(RUN_AXE):
         *frame_path, target = node.pop("path")
