@@ -93,6 +93,10 @@ RUN_AXE = """async () => {
         summary: node.failureSummary,
     })));
 }"""
+# In the violation's frame: does its element match one of the Streamlit-side selectors?
+MATCHES_ANY = """([target, selectors]) =>
+    selectors.some(selector => document.querySelector(target)?.matches(selector))"""
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -146,9 +150,8 @@ def scan(page) -> Scan:  # type: ignore[no-untyped-def]
         *frame_path, target = node.pop("path")
         frame = _frame_at(page, frame_path)
         violation = Violation(frame=frame.url, target=target, **node)
-        (found.excused if _streamlit_side(frame, violation) else found.violations).append(
-            violation
-        )
+        excused = _streamlit_side(frame, violation)
+        (found.excused if excused else found.violations).append(violation)
     return found
 
 
@@ -162,11 +165,7 @@ def _frame_at(page, iframe_selectors: list[str]):  # type: ignore[no-untyped-def
 
 def _streamlit_side(frame, violation: Violation) -> bool:  # type: ignore[no-untyped-def]
     selectors = [k.selector for k in STREAMLIT_SIDE if k.rule == violation.rule]
-    return bool(selectors) and frame.evaluate(
-        "([target, selectors]) => selectors.some("
-        "s => document.querySelector(target)?.matches(s))",
-        [violation.target, selectors],
-    )
+    return bool(selectors) and frame.evaluate(MATCHES_ANY, [violation.target, selectors])
 
 
 def scan_every_tab(page) -> Scan:  # type: ignore[no-untyped-def]
@@ -289,26 +288,29 @@ def test_the_presenter_has_no_violation_of_the_app_on_a_laptop_and_zoomed(
         pytest.fail(found.report(f"le mode présentation ({size})"), pytrace=False)
 
 
-def test_a_violation_added_to_a_page_is_reported_with_its_rule_impact_and_help(
+def test_a_violation_added_to_the_page_or_the_map_frame_is_reported_with_its_help(
     open_context,
     streamlit_server,  # noqa: F811
 ):
-    """The check itself: an unlabelled field and a grey-on-white text put into a real page are
-    found, described, and not excused by the Streamlit-side list."""
+    """The check itself: an unlabelled field put into the page and a button with no name put
+    into the map's frame are found, described, and not excused by the Streamlit-side list."""
     page = open_context(viewport={"width": 1400, "height": 1000})
-    page.goto(streamlit_server.url + "/historique")
-    page.wait_for_function(SETTLED)
-    page.evaluate("""() => {
-        const main = document.querySelector('[data-testid=stMain]');
-        main.insertAdjacentHTML('beforeend',
-            '<input id="ajout-sans-libelle" type="text">'
-            + '<p id="ajout-gris" style="color:#bbb;background:#fff">Texte pâle</p>');
-    }""")
+    page.goto(streamlit_server.url + "/")
+    map_frame = page.frame_locator('iframe[title*="st_folium"]')
+    map_frame.locator("path.leaflet-interactive").first.wait_for(state="visible")
+    page.locator('[data-testid="stMain"]').evaluate(
+        "main => main.insertAdjacentHTML('beforeend', '<input id=\"sans-libelle\">')"
+    )
+    map_frame.locator("body").evaluate(
+        "body => body.insertAdjacentHTML('afterbegin', '<button id=\"bouton-vide\"></button>')"
+    )
     found = scan(page)
     by_rule = {v.rule: v for v in found.violations}
-    assert by_rule["label"].target == "#ajout-sans-libelle"
-    assert by_rule["label"].impact == "critical"
-    assert by_rule["color-contrast"].target == "#ajout-gris"
+    assert (by_rule["label"].target, by_rule["label"].impact) == ("#sans-libelle", "critical")
+    button = by_rule["button-name"]
+    assert (button.target, button.impact) == ("#bouton-vide", "critical")
+    assert "st_folium" in button.frame
     report = found.report("la page modifiée")
-    assert "label [critical] #ajout-sans-libelle" in report
-    assert "dequeuniversity.com/rules/axe/" in report  # the help link of each rule
+    assert "- label [critical] #sans-libelle" in report
+    assert "Form elements must have labels" in report  # axe's help, and its link
+    assert "dequeuniversity.com/rules/axe/4.14/label" in report
