@@ -83,8 +83,10 @@ div:has(> .st-key-presenter-name) { flex: 1 1 0 !important; min-width: 12rem; }
 .st-key-presenter-form [data-testid="stButtonGroup"] button p { font-size: 1.1rem; }
 .st-key-presenter-form input, .st-key-presenter-form textarea { font-size: 1.15rem; }
 .st-key-presenter-form button p { font-size: 1.05rem; }
-/* Shortcut hints are key names in English: the buttons' help says them in French. */
-.st-key-presenter-bar kbd, .st-key-presenter-form kbd { display: none; }
+/* Shortcut hints are key names in English, pale on the buttons (axe: 3.4:1 on the primary
+   blue), and Streamlit keeps unkeyed copies of its buttons for measuring: every hint of the
+   presenter is hidden; the buttons' help says the keys in French. */
+[data-testid="stMain"] kbd { display: none; }
 @media (max-width: 800px) {
   div:has(> .st-key-presenter-name) { flex-basis: 100% !important; }
   [data-testid="stMainBlockContainer"] { padding: 0.2rem 0.6rem 1rem !important; }

@@ -65,13 +65,15 @@ STREAMLIT_SIDE: list[StreamlitSide] = [
 ]
 
 # The page is drawn: the script has finished, the presenter's buttons are enabled (greyed
-# while it runs), no element is stale, every chart on screen is
+# while it runs) and its stylesheet applied, no element is stale, every chart on screen is
 # drawn (one in a hidden tab waits for its tab) and every component's frame has loaded.
 SETTLED = """() => {
     const app = document.querySelector('[data-testid=stApp]');
     if (app?.dataset.testScriptState !== 'notRunning') return false;
     if (document.querySelector('[data-stale=true]')) return false;
     if (document.querySelector('.st-key-presentation-next button:disabled')) return false;
+    for (const key of document.querySelectorAll('.st-key-presenter-form kbd'))
+        if (key.checkVisibility()) return false;  // the presenter's stylesheet not applied yet
     for (const chart of document.querySelectorAll('[data-testid=stVegaLiteChart]'))
         if (chart.checkVisibility() && !chart.querySelector('canvas, svg')) return false;
     for (const frame of document.querySelectorAll('iframe'))
@@ -243,6 +245,8 @@ def test_every_page_has_no_violation_of_the_app_as_the_administrator(
     found = scan_every_tab(page)
     if found.violations:
         pytest.fail(found.report(name), pytrace=False)
+    # Read aloud in French (Streamlit serves lang="en"; app.py sets it on every page).
+    page.wait_for_function("document.documentElement.lang === 'fr'", timeout=10_000)
 
 
 OTHER_ROLES = {
