@@ -171,13 +171,25 @@ def _streamlit_side(frame, violation: Violation) -> bool:  # type: ignore[no-unt
 
 
 def scan_every_tab(page) -> Scan:  # type: ignore[no-untyped-def]
-    """The page as it opens, then each of its tabs (a hidden tab is not checked by axe)."""
+    """The page, then each of its tabs, every expander opened (axe skips what is hidden:
+    the forms are in expanders)."""
+    open_expanders(page)
     found = scan(page)
     tabs = page.locator('[data-testid="stMain"] [role="tab"]')
     for index in range(1, tabs.count()):
         tabs.nth(index).click()
+        open_expanders(page)
         found.add(scan(page))
     return found
+
+
+def open_expanders(page) -> None:  # type: ignore[no-untyped-def]
+    closed = page.locator(
+        '[data-testid="stMain"] [data-testid="stExpander"] details:not([open]) > summary'
+        " >> visible=true"
+    )
+    for _ in range(closed.count()):
+        closed.first.click()
 
 
 @pytest.fixture(scope="module")
