@@ -16,6 +16,7 @@ from ctg_core.funding import charts as funding_charts
 from ctg_core.funding import queries as funding_queries
 from ctg_core.funding.queries import FundingAlert, FundingLine
 from ui.auth import current_user
+from ui.chart_specs import spec_of
 from ui.downloads import download_buttons
 from ui.form_feedback import show_flash
 from ui.funding_cycle import cycle_panel
@@ -125,7 +126,7 @@ def caf_view_tab(every_line: list[FundingLine], today: date) -> None:
     if view.empty:
         st.info("Aucun financement enregistré.", icon=":material/info:")
         return
-    st.altair_chart(funding_charts.yearly_chart(view), width="stretch")
+    st.vega_lite_chart(spec=spec_of(funding_charts.yearly_chart, view), width="stretch")
     years = sorted(view["year"].unique().tolist(), reverse=True)
     year = st.selectbox(
         "Année du détail",

@@ -36,6 +36,7 @@ from ctg_core.indicators import charts as indicator_charts
 from ctg_core.indicators import queries as indicator_queries
 from ctg_core.plan.table_edits import EDITABLE_FIELDS
 from ui.agenda_view import duration_text, reasons_text
+from ui.chart_specs import spec_of
 from ui.decision_form import DECISION_FIELDS, clear_decision, decision_fields, typed_decision
 from ui.feedback import show_error
 from ui.form_feedback import flash, show_flash
@@ -355,8 +356,8 @@ def _indicators(user: CurrentUser, action_id: int) -> None:
     for series in measured[:2]:
         unit = f" ({md(series.unit)})" if series.unit else ""
         st.markdown(f"**Indicateur{scope} : {md(series.name)}**{unit}")
-        st.altair_chart(
-            indicator_charts.sparkline(series, height=60),
+        st.vega_lite_chart(
+            spec=spec_of(indicator_charts.sparkline, series, height=60),
             width="stretch",
             alt=indicator_charts.describe(series),
         )

@@ -82,8 +82,9 @@ SETTLED = """() => {
 }"""
 
 # Run in the top frame: axe (injected into every frame beforehand) checks each iframe too,
-# page-level rules (one main landmark, one h1…) on the top document only.
-RUN_AXE = """async () => {
+# page-level rules (one main landmark, one h1…) on the top document only. A node of the top
+# document is matched against the Streamlit-side selectors at once (the page may redraw).
+RUN_AXE = """async (known) => {
     const result = await axe.run(document, {iframes: true, resultTypes: ['violations']});
     return result.violations.flatMap(rule => rule.nodes.map(node => ({
         rule: rule.id,
@@ -93,8 +94,11 @@ RUN_AXE = """async () => {
         path: node.target,
         html: node.html,
         summary: node.failureSummary,
+        excused: node.target.length > 1 ? null : known.some(k => k.rule === rule.id
+            && document.querySelector(node.target[0])?.matches(k.selector)),
     })));
 }"""
+
 # In the violation's frame: does its element match one of the Streamlit-side selectors?
 MATCHES_ANY = """([target, selectors]) =>
     selectors.some(selector => document.querySelector(target)?.matches(selector))"""
@@ -139,7 +143,7 @@ class Scan:
 
 
 def scan(page) -> Scan:  # type: ignore[no-untyped-def]
-    """axe-core run on the settled page and every frame in it."""
+    """axe-core run on the settled page and every frame in it, and the charts' texts."""
     page.wait_for_function(SETTLED)
     for frame in page.frames:
         try:
@@ -148,13 +152,65 @@ def scan(page) -> Scan:  # type: ignore[no-untyped-def]
             if not frame.is_detached():  # a frame removed meanwhile is no longer in the page
                 raise
     found = Scan([], [])
-    for node in page.evaluate(RUN_AXE):
+    known = [{"rule": k.rule, "selector": k.selector} for k in STREAMLIT_SIDE]
+    for node in page.evaluate(RUN_AXE, known):
         *frame_path, target = node.pop("path")
+        excused = node.pop("excused")
         frame = _frame_at(page, frame_path)
         violation = Violation(frame=frame.url, target=target, **node)
-        excused = _streamlit_side(frame, violation)
+        if excused is None:  # in an iframe
+            excused = _streamlit_side(frame, violation)
         (found.excused if excused else found.violations).append(violation)
+    found.violations += pale_chart_texts(page)
     return found
+
+
+# axe does not check the text of SVG drawings: the charts' axis, legend and title texts (on
+# the chart's white) are measured here. Labels drawn on the bars have their own ink per colour
+# (`ctg_core/plan/charts.py`).
+CHART_TEXTS = """() => [...document.querySelectorAll('[data-testid=stVegaLiteChart] svg text')]
+    .filter(text => text.textContent.trim() && text.checkVisibility())
+    .filter(text => text.closest('[class*=role-axis], [class*=role-legend], [class*=role-title]'))
+    .map(text => {
+        const style = getComputedStyle(text);
+        return {text: text.textContent, fill: style.fill, opacity: parseFloat(style.opacity),
+                px: parseFloat(style.fontSize), bold: parseInt(style.fontWeight) >= 700};
+    })"""
+
+
+def pale_chart_texts(page) -> list[Violation]:  # type: ignore[no-untyped-def]
+    """Chart texts under WCAG AA on the charts' white: 4.5:1, or 3:1 when large (24 px, or
+    18.66 px bold)."""
+    pale = []
+    for text in page.evaluate(CHART_TEXTS):
+        rgb = [int(part) for part in re.findall(r"\d+", text["fill"])[:3]]
+        ratio = contrast_on_white(rgb, text["opacity"])
+        large = text["px"] >= 24 or (text["bold"] and text["px"] >= 18.66)
+        if ratio < (3 if large else 4.5):
+            pale.append(
+                Violation(
+                    rule="chart-text-contrast",
+                    impact="serious",
+                    help="Texte de graphique (SVG) sous le contraste WCAG AA",
+                    help_url="https://www.w3.org/WAI/WCAG21/Understanding/contrast-minimum",
+                    frame="page",
+                    target=f"« {text['text']} »",
+                    html=f"fill {text['fill']}, {text['px']:g} px",
+                    summary=f"contraste {ratio:.2f}:1 sur blanc",
+                )
+            )
+    return pale
+
+
+def contrast_on_white(rgb: list[int], opacity: float = 1.0) -> float:
+    def linear(channel: float) -> float:
+        channel /= 255
+        return channel / 12.92 if channel <= 0.03928 else ((channel + 0.055) / 1.055) ** 2.4
+
+    seen = [opacity * c + (1 - opacity) * 255 for c in rgb]  # drawn over white
+    r, g, b = (linear(c) for c in seen)
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return 1.05 / (luminance + 0.05)
 
 
 def _frame_at(page, iframe_selectors: list[str]):  # type: ignore[no-untyped-def]
