@@ -10,9 +10,10 @@ DEJAVU := static/fonts/dejavu/DejaVuSans.ttf
 AXE_VERSION := 4.14.1
 AXE := build/npm/axe-core/package/axe.min.js
 CHROMIUM ?= /usr/bin/chromium
+HAPROXY ?= /usr/sbin/haproxy
 PORT ?= 8501
 
-.PHONY: run test setup db leaflet chromium axe lint format bench demo-reset clean
+.PHONY: run test setup db leaflet chromium axe haproxy lint format bench load demo-reset clean
 
 run: setup db  ## set everything up and start the app on http://localhost:8501
 	$(BIN)/streamlit run app.py --server.port $(PORT)
@@ -59,6 +60,9 @@ db: $(VENV)/.installed  ## migrate the configured database; demo data when it is
 chromium:  ## the browser tests drive Debian's Chromium
 	@command -v $(CHROMIUM) >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+haproxy:  ## the load test's reverse proxy: Debian's HAProxy (run unprivileged by the test itself)
+	@command -v $(HAPROXY) >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy)
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -70,6 +74,9 @@ format: setup
 
 bench: setup chromium db  ## print speed figures (ratios against baselines measured in the same run)
 	@for script in scripts/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+load: setup haproxy  ## concurrent sessions against 1 and 2 app processes behind HAProxy, on a scratch PostgreSQL
+	HAPROXY=$(HAPROXY) $(BIN)/python scripts/load_test.py $(LOAD_ARGS)
 
 demo-reset: setup  ## drop the SQLite demo database and rebuild it
 	rm -f data/ctg.db data/ctg.db-wal data/ctg.db-shm

@@ -524,25 +524,7 @@ def update_meeting(
         kept = {k: v for k, v in (meeting.attendance or {}).items() if k in values["attendees"]}
         if kept != (meeting.attendance or {}):
             values["attendance"] = kept
-    versioned_update(
-        session,
-        meeting,
-        seen_version,
-        values,
-        user=user,
-        entity="meeting",
-        convention_id=meeting.convention_id,
-    )
-    log_change(
-        session,
-        user,
-        "meeting",
-        meeting_id,
-        "update",
-        changes,
-        convention_id=meeting.convention_id,
-        meeting_id=meeting_id,
-    )
+    _write_meeting(session, user, meeting, seen_version, values, "update", changes)
     return meeting
 
 
@@ -554,25 +536,14 @@ def start_meeting(
     meeting = _meeting_for_edit(session, user, meeting_id)
     if meeting.started_at is not None:
         return meeting
-    now = utcnow()
-    versioned_update(
-        session,
-        meeting,
-        seen_version,
-        {"status": MeetingStatus.open, "started_at": now},
-        user=user,
-        entity="meeting",
-        convention_id=meeting.convention_id,
-    )
-    log_change(
+    _write_meeting(
         session,
         user,
-        "meeting",
-        meeting_id,
+        meeting,
+        seen_version,
+        {"status": MeetingStatus.open, "started_at": utcnow()},
         "start",
         {"status": [MeetingStatus.planned.value, MeetingStatus.open.value]},
-        convention_id=meeting.convention_id,
-        meeting_id=meeting_id,
     )
     return meeting
 
@@ -602,11 +573,33 @@ def record_attendance(
     }
     if not changes:
         return meeting
+    _write_meeting(
+        session,
+        user,
+        meeting,
+        seen_version,
+        {"attendance": after},
+        "update",
+        {"attendance": [_presence_text(before, changes), _presence_text(after, changes)]},
+    )
+    return meeting
+
+
+def _write_meeting(
+    session: Session,
+    user: CurrentUser,
+    meeting: Meeting,
+    seen_version: int,
+    values: Mapping[str, Any],
+    operation: str,
+    changes: Mapping[str, Any],
+) -> None:
+    """Apply `values` to the meeting under its version check, and say so in the history."""
     versioned_update(
         session,
         meeting,
         seen_version,
-        {"attendance": after},
+        values,
         user=user,
         entity="meeting",
         convention_id=meeting.convention_id,
@@ -615,13 +608,12 @@ def record_attendance(
         session,
         user,
         "meeting",
-        meeting_id,
-        "update",
-        {"attendance": [_presence_text(before, changes), _presence_text(after, changes)]},
+        meeting.id,  # type: ignore[arg-type]
+        operation,
+        changes,
         convention_id=meeting.convention_id,
-        meeting_id=meeting_id,
+        meeting_id=meeting.id,
     )
-    return meeting
 
 
 def _presence_text(attendance: Mapping[str, str], names: Mapping[str, Any]) -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 import secrets
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import httpx2
-import oidc_provider_mock
 import pytest
 import werkzeug.serving
 from sqlmodel import Session, select
@@ -27,6 +27,14 @@ from ctg_core.common.models import ActionStatus, Convention, Role, User
 from ctg_core.setup import bootstrap
 from tests.factories import CARENE, World
 from tests.streamlit_server import Server, browser, free_port, running_app  # noqa: F401
+
+# authlib turns its own deprecation warnings to « always » when imported, past pytest's filters;
+# the test provider still uses authlib.jose.
+with warnings.catch_warnings():
+    import authlib.deprecate  # noqa: F401  (installs its « always » filter first)
+
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import oidc_provider_mock
 
 pytestmark = pytest.mark.browser
 HOST = "127.0.0.1"  # one host name everywhere, or the OAuth state cookie is lost
