@@ -2,7 +2,8 @@
 
 axe-core (npm, pinned in the Makefile and unpacked under build/ by `make test`) is injected
 from that local file into every frame of the page — the folium map's iframe included — and
-run in each frame. A page passes when axe finds nothing, apart from the findings listed in
+run from the top page across its frames; the charts' SVG texts, which axe does not read, are
+measured as well. A page passes when nothing is found, apart from the findings listed in
 `STREAMLIT_SIDE`: markup drawn by Streamlit itself that the app cannot change. Each of those
 is excused for one rule on the elements matching one CSS selector, never a whole rule, so a
 new violation of the app's own fails with its rule, impact, element and help.
@@ -47,7 +48,7 @@ class StreamlitSide:
     why: str
 
 
-# Also listed in the README (« Accessibilité »). Keep both in step.
+# Also listed in the README (« Accessibilité »): tests/pages/test_accessibility_readme.py.
 STREAMLIT_SIDE: list[StreamlitSide] = [
     StreamlitSide(
         "color-contrast",
