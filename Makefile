@@ -7,6 +7,8 @@ LEAFLET_VERSION := 1.9.4
 LEAFLET := static/leaflet/leaflet.js
 DEJAVU_VERSION := 2.37.3
 DEJAVU := static/fonts/dejavu/DejaVuSans.ttf
+AXE_VERSION := 4.14.1
+AXE := build/npm/axe-core/package/axe.min.js
 CHROMIUM ?= /usr/bin/chromium
 HAPROXY ?= /usr/sbin/haproxy
 PORT ?= 8501
@@ -15,12 +17,12 @@ CTG_DEPARTEMENT ?= 44
 # Départements whose maps the browser tests open besides 44 (built by `make test`).
 TEST_DEPARTEMENTS := 33 2A
 
-.PHONY: run test setup geodata geodata-test db leaflet chromium haproxy lint format bench load demo-reset clean
+.PHONY: run test setup geodata geodata-test db leaflet chromium axe haproxy lint format bench load demo-reset clean
 
 run: setup db  ## set everything up and start the app on http://localhost:8501
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-test: setup chromium geodata-test  ## set everything up and run the whole suite (SQLite, PostgreSQL, browser)
+test: setup chromium axe geodata-test  ## set everything up and run the whole suite (SQLite, PostgreSQL, browser)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 
@@ -53,6 +55,16 @@ $(DEJAVU):
 	cd build/npm/dejavu && npm pack --silent dejavu-fonts-ttf@$(DEJAVU_VERSION) >/dev/null
 	tar -xzf build/npm/dejavu/dejavu-fonts-ttf-$(DEJAVU_VERSION).tgz -C build/npm/dejavu
 	cp build/npm/dejavu/package/ttf/DejaVuSans.ttf build/npm/dejavu/package/ttf/DejaVuSans-Bold.ttf static/fonts/dejavu/
+
+# axe-core, the accessibility checker the browser tests inject into every page (a test tool:
+# never served by the app), from the npm registry as well.
+axe: $(AXE)
+
+$(AXE):
+	mkdir -p build/npm/axe-core
+	cd build/npm/axe-core && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null
+	tar -xzf build/npm/axe-core/axe-core-$(AXE_VERSION).tgz -C build/npm/axe-core
+	test -f $@ && touch $@
 
 db: $(VENV)/.installed  ## migrate the configured database; demo data when it is empty
 	$(BIN)/python scripts/setup_db.py

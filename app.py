@@ -15,6 +15,15 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="expanded",
 )
+# The pages are in French: screen readers read them with a French voice (Streamlit serves
+# `lang="en"`). Constants only, no user text; the block itself takes no room on the page.
+with st.container(key="page-lang"):
+    st.html(
+        '<style>[data-testid="stLayoutWrapper"]:has(> .st-key-page-lang) { display: none; }'
+        "</style>"
+        '<script>document.documentElement.lang = "fr";</script>',
+        unsafe_allow_javascript=True,
+    )
 
 user = sign_in()
 menu = navigation.menu_for(user)  # the role's pages in the menu; the others hidden, refused

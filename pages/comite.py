@@ -142,7 +142,7 @@ if header.can_edit_plan:
     )
     with box:
         if not rows:
-            st.markdown("#### Nouvelle réunion")
+            st.markdown("## Nouvelle réunion")
         _create_form()
 
 if not rows:

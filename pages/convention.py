@@ -104,7 +104,7 @@ st.divider()
 
 # --- the plan d'actions ----------------------------------------------------------------------
 
-st.subheader("Plan d'actions")
+st.header("Plan d'actions")
 if header.can_edit_plan:
     creating_action = form_state(f"new-action-{header.id}")
     with st.expander(

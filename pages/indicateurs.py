@@ -130,6 +130,7 @@ if tabs[0].open:
                 ),
                 width="content",
             )
+            st.header("Détail par indicateur")
             st.caption("Ouvrez un indicateur pour sa tendance, ses valeurs et leur saisie.")
             for rank, item in enumerate(series):
                 card = lazy_expander(

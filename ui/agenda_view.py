@@ -282,7 +282,7 @@ def _backlog(
 ) -> None:
     if not parked and not offered:
         return
-    st.markdown("#### Points reportés")
+    st.markdown("### Points reportés")
     version = {"seen_version": detail.agenda_version}
     for point in offered:
         text, action = st.columns([5, 1.4], vertical_alignment="center")

@@ -39,7 +39,7 @@ def axis_table(statuses: list[AxisStatus]) -> pd.DataFrame:
 
 
 def show_axis_status(active: pd.DataFrame, axis_filter: list[int]) -> None:
-    st.subheader("Avancement par axe")
+    st.header("Avancement par axe")
     statuses = plan_queries.axis_status(active)
     total, late = len(active), int(active["late"].sum())
     vigilance = int((active["vigilance"].fillna("").str.strip() != "").sum())

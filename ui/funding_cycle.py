@@ -34,7 +34,7 @@ PENDING = "funding-pending"  # the checked input waiting for its confirmation
 
 def cycle_panel(line: FundingLine, user: CurrentUser, today: date) -> None:
     """The line's steps, what it waits for, then (Caf roles) the form of its next step."""
-    st.markdown(f"#### {md(line.territory)} — {line.year}")
+    st.markdown(f"## {md(line.territory)} — {line.year}")
     st.caption(f"Titulaire(s) : {md(line.holders) or '—'} · étape : {line.stage.label}")
     left, right = st.columns([3, 2])
     with left:

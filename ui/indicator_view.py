@@ -186,7 +186,7 @@ def catalogue_table(entries: Sequence[CatalogueEntry]) -> None:
 def convention_glance(series: Sequence[IndicatorSeries], convention_id: int) -> None:
     """Each indicator's status and sparkline (the same sparkline as the committee's
     presenter), with the way to the Indicateurs page."""
-    st.subheader("Indicateurs")
+    st.header("Indicateurs")
     if not series:
         st.caption("Aucun indicateur suivi pour cette convention.")
     else:

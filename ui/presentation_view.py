@@ -36,6 +36,7 @@ from ctg_core.indicators import charts as indicator_charts
 from ctg_core.indicators import queries as indicator_queries
 from ctg_core.plan.table_edits import EDITABLE_FIELDS
 from ui.agenda_view import duration_text, reasons_text
+from ui.chart_specs import spec_of
 from ui.decision_form import DECISION_FIELDS, clear_decision, decision_fields, typed_decision
 from ui.feedback import show_error
 from ui.form_feedback import flash, show_flash
@@ -83,8 +84,10 @@ div:has(> .st-key-presenter-name) { flex: 1 1 0 !important; min-width: 12rem; }
 .st-key-presenter-form [data-testid="stButtonGroup"] button p { font-size: 1.1rem; }
 .st-key-presenter-form input, .st-key-presenter-form textarea { font-size: 1.15rem; }
 .st-key-presenter-form button p { font-size: 1.05rem; }
-/* Shortcut hints are key names in English: the buttons' help says them in French. */
-.st-key-presenter-bar kbd, .st-key-presenter-form kbd { display: none; }
+/* Shortcut hints are key names in English, pale on the buttons (axe: 3.4:1 on the primary
+   blue), and Streamlit keeps unkeyed copies of its buttons for measuring: every hint of the
+   presenter is hidden; the buttons' help says the keys in French. */
+[data-testid="stMain"] kbd { display: none; }
 @media (max-width: 800px) {
   div:has(> .st-key-presenter-name) { flex-basis: 100% !important; }
   [data-testid="stMainBlockContainer"] { padding: 0.2rem 0.6rem 1rem !important; }
@@ -353,8 +356,8 @@ def _indicators(user: CurrentUser, action_id: int) -> None:
     for series in measured[:2]:
         unit = f" ({md(series.unit)})" if series.unit else ""
         st.markdown(f"**Indicateur{scope} : {md(series.name)}**{unit}")
-        st.altair_chart(
-            indicator_charts.sparkline(series, height=60),
+        st.vega_lite_chart(
+            spec=spec_of(indicator_charts.sparkline, series, height=60),
             width="stretch",
             alt=indicator_charts.describe(series),
         )

@@ -16,7 +16,7 @@ import pandas as pd
 from ctg_core.common.models import ActionStatus
 from ctg_core.plan.queries import AxisStatus
 
-DARK = "#1B1F24"  # the theme's text colour
+DARK = "#1B1F24"  # near-black ink, 16:1 on white (the theme's text is #0E1116)
 
 # Fill and the text colour that reads on it (contrast ≥ 4.5:1).
 STATUS_COLOURS: dict[ActionStatus, tuple[str, str]] = {

@@ -238,7 +238,7 @@ def test_the_convention_page_shows_each_indicator_s_status_and_sparkline(
     at.run()
 
     assert not at.exception
-    assert "Indicateurs" in [h.value for h in at.subheader]
+    assert "Indicateurs" in [h.value for h in at.header]
     assert "**Familles accompagnées**  \n✓ Atteint" in [m.value for m in at.markdown]
     assert len(at.get("vega_lite_chart")) >= 1
 
