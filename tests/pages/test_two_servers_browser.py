@@ -3,10 +3,12 @@ both on one PostgreSQL database — as with two replicas in production."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from ctg_core.common import db
@@ -17,6 +19,10 @@ from tests.streamlit_server import browser, running_app  # noqa: F401  (fixtures
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 60_000
+# The app has finished its run: every widget on the page is the one of this run.
+SCRIPT_DONE = (
+    "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +47,7 @@ def open_fiche(browser, server, action: Action):  # noqa: F811
     editor = page.locator('[data-testid="stExpander"]', has_text="Modifier la fiche")
     editor.locator("summary").click()
     editor.get_by_label("Budget (€)").wait_for(state="visible")
+    page.wait_for_function(SCRIPT_DONE)
     return page, editor
 
 
@@ -68,11 +75,15 @@ def test_a_resave_after_a_conflict_on_another_server_keeps_the_colleagues_budget
     mine_form.get_by_label("Dernier commentaire").fill("Relance faite auprès de la mairie")
     mine_form.get_by_role("button", name="Enregistrer la fiche").click()
     mine.get_by_text("a enregistré cette fiche").first.wait_for()
+    # The form is drawn again with fresh widgets after the message: read it once the run is
+    # over (reading earlier once caught a widget being replaced, empty).
+    mine.wait_for_function(SCRIPT_DONE)
     # The form now shows the colleague's budget, with this user's comment kept on top.
     mine_form = mine.locator('[data-testid="stExpander"]', has_text="Modifier la fiche")
-    shown_budget = mine_form.get_by_label("Budget (€)").input_value()
-    assert shown_budget.replace("\u202f", " ") == "250 000,00"  # Babel's narrow space
-    assert mine_form.get_by_label("Dernier commentaire").input_value().startswith("Relance")
+    expect(mine_form.get_by_label("Budget (€)")).to_have_value(
+        re.compile("^250[\u202f ]000,00$")  # Babel's narrow space
+    )
+    expect(mine_form.get_by_label("Dernier commentaire")).to_have_value(re.compile("^Relance"))
     mine_form.get_by_role("button", name="Enregistrer la fiche").click()
     mine.get_by_text(f"Fiche {action.code} enregistrée.").wait_for()
 
