@@ -33,6 +33,7 @@ from ctg_core.plan import queries as plan_queries
 from ctg_core.reference import territories
 from ui.auth import current_user
 from ui.downloads import download_buttons
+from ui.funding_book import funding_book
 from ui.overview_filters import current_filters, sidebar_filters
 from ui.plain_text import md
 
@@ -534,9 +535,8 @@ else:
 # The figures are read and drawn once the map is on its way (their place is above it).
 with db.session() as session:
     population = overview.departement_population(session, scope)
-    funding_alerts = overview.funding_alert_count(
-        session, user, today, [r.territory_id for r in rows]
-    )
+# The Financement page's book, read once per state of the funding tables (cached).
+funding_alerts = funding_book(user, today).alert_count(r.territory_id for r in rows)
 with kpi_area:
     show_kpis(overview.overview_kpis(rows, today, population), today, national)
     show_funding_alerts(funding_alerts)

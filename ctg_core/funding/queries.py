@@ -414,6 +414,14 @@ class FundingBook:
     def totals(self, year: int) -> Totals:
         return self.year_totals.get(year, Totals())
 
+    def alert_count(self, territory_ids: Iterable[int] | None = None) -> int:
+        """`alert_count` from the book already read: lines with an alert, within
+        `territory_ids` when given."""
+        wanted = None if territory_ids is None else set(territory_ids)
+        return len(
+            {a.line.id for a in self.alerts if wanted is None or a.line.territory_id in wanted}
+        )
+
 
 def funding_book(session: Session, user: CurrentUser, today: date) -> FundingBook:
     every_line = lines(session, user, today)

@@ -349,15 +349,25 @@ def _post_facts(
     if not territory_ids:
         return {}
     then = year_before(today)
-    posts = list(
-        session.exec(
-            select(CooperationPost)
-            .where(col(CooperationPost.territory_id).in_(territory_ids))
-            .order_by(col(CooperationPost.id))
+    # Plain columns, not ORM objects: at national scale there are thousands of posts and lines.
+    posts = session.exec(
+        select(
+            CooperationPost.id,
+            CooperationPost.territory_id,
+            CooperationPost.officer_name,
+            CooperationPost.started_on,
+            CooperationPost.ended_on,
         )
-    )
+        .where(col(CooperationPost.territory_id).in_(territory_ids))
+        .order_by(col(CooperationPost.id))
+    ).all()
     lines = session.exec(
-        select(PostFunding).where(
+        select(
+            PostFunding.post_id,
+            PostFunding.year,
+            PostFunding.renewal_status,
+            PostFunding.renewal_signed_on,
+        ).where(
             col(PostFunding.post_id).in_([p.id for p in posts] or [-1]),
             col(PostFunding.year).in_([today.year, then.year]),
         )
@@ -366,26 +376,28 @@ def _post_facts(
     facts: dict[int, tuple[str, int, int]] = {}
     for post in posts:
         officer, now, before = facts.get(post.territory_id, ("", 0, 0))
-        if _active(post, today):
+        if _active(post.started_on, post.ended_on, today):
             officer = post.officer_name
-            line = by_post.get((post.id, today.year))  # type: ignore[arg-type]
+            line = by_post.get((post.id, today.year))
             now += line is not None and line.renewal_status is not RenewalStatus.signee
-        if _active(post, then):
-            line = by_post.get((post.id, then.year))  # type: ignore[arg-type]
-            before += line is not None and not _signed_by(line, then)
+        if _active(post.started_on, post.ended_on, then):
+            line = by_post.get((post.id, then.year))
+            before += line is not None and not _signed_by(
+                line.renewal_status, line.renewal_signed_on, then
+            )
         facts[post.territory_id] = (officer, now, before)
     return facts
 
 
-def _active(post: CooperationPost, day: date) -> bool:
-    started = post.started_on is None or post.started_on <= day
-    return started and (post.ended_on is None or post.ended_on >= day)
+def _active(started_on: date | None, ended_on: date | None, day: date) -> bool:
+    started = started_on is None or started_on <= day
+    return started and (ended_on is None or ended_on >= day)
 
 
-def _signed_by(line: PostFunding, day: date) -> bool:
-    if line.renewal_status is not RenewalStatus.signee:
+def _signed_by(status: RenewalStatus, signed_on: date | None, day: date) -> bool:
+    if status is not RenewalStatus.signee:
         return False
-    return line.renewal_signed_on is None or line.renewal_signed_on <= day
+    return signed_on is None or signed_on <= day
 
 
 def _territory_phases_on(

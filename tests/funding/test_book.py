@@ -39,6 +39,20 @@ def test_the_book_of_an_officer_holds_only_their_territory(world, manager):
     assert [a.kind for a in book.alerts] == [funding_queries.AlertKind.renewal_due_soon]
 
 
+def test_the_books_alert_count_is_the_overviews_figure(world, manager):
+    """The overview counts its alerts from the cached book: same figure as the query."""
+    alert_world(world, manager)
+    carene = world.territory(CARENE).id
+    book = funding_queries.funding_book(world.session, manager, TODAY)
+    assert book.alert_count() == funding_queries.alert_count(world.session, manager, TODAY) == 4
+    assert book.alert_count([carene]) == 1
+    assert book.alert_count(iter([carene])) == 1  # any iterable, read once
+    assert book.alert_count([]) == 0
+    officer = world.user(Role.coop_officer, territories=[world.territory()])
+    officer_book = funding_queries.funding_book(world.session, officer, TODAY)
+    assert officer_book.alert_count() == funding_queries.alert_count(world.session, officer, TODAY)
+
+
 def test_every_funding_write_changes_the_fingerprint(world, manager):
     seen = {funding_queries.funding_version(world.session)}
 
