@@ -11,9 +11,17 @@ from typing import overload
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_group_symbol,
+    get_minus_sign_symbol,
+)
 
 LOCALE = "fr_FR"
+_GROUP = get_group_symbol(LOCALE)  # narrow no-break space
+_MINUS = get_minus_sign_symbol(LOCALE)
 PARIS = ZoneInfo("Europe/Paris")  # the users' clock
 
 
@@ -52,6 +60,9 @@ def number(value: float | int | Decimal | None, digits: int = 0) -> str:
     unusual = _unusual(value)
     if unusual is not None:
         return unusual
+    if digits == 0 and type(value) is int:  # the common case, without Babel's pattern machinery
+        grouped = f"{abs(value):,}".replace(",", _GROUP)
+        return _MINUS + grouped if value < 0 else grouped
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=LOCALE)
 

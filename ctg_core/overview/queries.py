@@ -11,13 +11,14 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import case, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from ctg_core.common import config
-from ctg_core.common.auth import CurrentUser
+from ctg_core.common.auth import CurrentUser, readable_clause
 from ctg_core.common.models import (
     CLOSED_STATUSES,
     Action,
@@ -259,25 +260,39 @@ def _in_scope(dep: str):  # type: ignore[no-untyped-def]
     return true() if dep == FRANCE else Territory.departement == dep
 
 
-def _latest_conventions(session: Session, user: CurrentUser, dep: str) -> dict[int, Convention]:
-    """The most recent non-archived convention of each territory the user may read."""
+def _latest_conventions(session: Session, user: CurrentUser, dep: str) -> dict[int, Any]:
+    """The most recent non-archived convention of each territory the user may read (plain
+    rows with the fields the overview shows: thousands at national scale)."""
     query = (
-        select(Convention)
-        .join(Territory, Territory.id == Convention.territory_id)
-        .where(col(Convention.archived_at).is_(None), _in_scope(dep))
+        select(
+            Convention.id,
+            Convention.territory_id,
+            Convention.title,
+            Convention.phase,
+            Convention.signed_on,
+            Convention.starts_on,
+            Convention.ends_on,
+            Convention.advisor_id,
+        )
+        .join(Territory, Territory.id == Convention.territory_id)  # type: ignore[arg-type]
+        .where(col(Convention.archived_at).is_(None), _in_scope(dep), readable_clause(user))
         .order_by(col(Convention.id))
     )
-    latest: dict[int, Convention] = {}
-    for convention in session.exec(query):
-        if user.can_read(convention):
-            latest[convention.territory_id] = convention
-    return latest
+    return {row.territory_id: row for row in session.exec(query)}
 
 
 def _listed_territories(
     session: Session, user: CurrentUser, dep: str, with_convention: set[int]
-) -> list[Territory]:
-    query = select(Territory).where(_in_scope(dep))
+) -> list[Any]:
+    query = select(
+        Territory.id,
+        Territory.code,
+        Territory.name,
+        Territory.kind,
+        Territory.epci_id,
+        Territory.population,
+        Territory.departement,
+    ).where(_in_scope(dep))
     if user.reads_everything:
         query = query.where(
             (Territory.kind == TerritoryKind.epci) | col(Territory.id).in_(with_convention or {-1})

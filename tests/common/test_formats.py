@@ -4,6 +4,9 @@ from datetime import date, datetime
 
 import pytest
 from babel.dates import format_date
+from babel.numbers import format_decimal
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ctg_core.common import formats
 
@@ -28,6 +31,12 @@ def test_a_number_past_babel_s_precision_is_written_in_scientific_notation():
     assert formats.number(1e27) == "1,00 × 10²⁷"
     assert formats.number(1e15) == "1,00 × 10¹⁵"
     assert formats.number(123_456_789_012) == "123\u202f456\u202f789\u202f012"
+
+
+@given(st.integers(min_value=-(10**15) + 1, max_value=10**15 - 1))
+def test_a_whole_number_is_written_as_babel_writes_it(value):
+    """Whole numbers skip Babel's pattern machinery (the maps write thousands of them)."""
+    assert formats.number(value) == format_decimal(value, format="#,##0", locale="fr_FR")
 
 
 @pytest.mark.parametrize("value", [1e30, -1e308, float("inf"), float("nan")])
