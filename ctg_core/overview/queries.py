@@ -7,6 +7,7 @@ what was true twelve months earlier (phase from `PhaseChange`, annual renewal fr
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -192,6 +193,7 @@ class TerritoryRow:
         return self.actions_done / planned if planned > 0 else None
 
 
+@functools.lru_cache(maxsize=8192)  # the same names sort on every run (1,255 EPCI in France)
 def _sort_key(name: str) -> str:
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
