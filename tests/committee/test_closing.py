@@ -47,6 +47,16 @@ def blocked_on_a_lock(engine: Engine) -> bool:
         )
 
 
+def eventually(condition, polls: int = int(WAIT_S / 0.02)) -> bool:  # type: ignore[no-untyped-def]
+    """`condition()` became true within a bounded number of polls (a guard against a hang,
+    not a measure of time)."""
+    for _ in range(polls):
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def test_closing_waits_for_an_update_in_flight_and_takes_its_time_after_it(pg_engine):
     with Session(pg_engine, expire_on_commit=False) as session:
         world = World(session)
@@ -92,10 +102,9 @@ def test_closing_waits_for_an_update_in_flight_and_takes_its_time_after_it(pg_en
             args=(lambda s: committee.close_meeting(s, officer, meeting.id, 1),),
         )
         closing.start()
-        deadline = time.monotonic() + WAIT_S
-        while not blocked_on_a_lock(pg_engine):  # the closing now waits for the update
-            assert time.monotonic() < deadline, "the closing never waited for the update"
-            time.sleep(0.02)
+        assert eventually(lambda: blocked_on_a_lock(pg_engine)), (
+            "the closing never waited for the update"
+        )
         release.set()
         update.join(WAIT_S)
         closing.join(WAIT_S)
