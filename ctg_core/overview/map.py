@@ -407,6 +407,24 @@ def _feature_js(row: TerritoryRow, shape: Shape, opacity: float) -> str:
     )
 
 
+def base_map(shapes: Shapes, *, zoom_start: int, tiles: str = "none") -> folium.Map:
+    """An empty map centred on `shapes`, with Leaflet served by the app (offline) and the
+    chosen background tiles, if any."""
+    (south, west), (north, east) = shapes.bounds
+    m = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=zoom_start,
+        tiles=None,
+        zoom_snap=0.1,
+        scroll_wheel_zoom=False,
+    )
+    m.default_js = [("leaflet", LEAFLET_JS)]
+    m.default_css = [("leaflet_css", LEAFLET_CSS)]
+    if tiles in TILES:
+        folium.TileLayer(**TILES[tiles], max_zoom=18).add_to(m)
+    return m
+
+
 def overview_map(
     rows: Iterable[TerritoryRow], shapes: Shapes, *, tiles: str = "none"
 ) -> folium.Map:
@@ -418,18 +436,7 @@ def overview_map(
     opacity = FILL_OPACITY.get(tiles, 1.0)
     drawn = [r for r in rows if r.code in shapes.by_code]
     drawn.sort(key=lambda r: (r.kind is TerritoryKind.commune, r.code))
-    (south, west), (north, east) = shapes.bounds
-    m = folium.Map(
-        location=[(south + north) / 2, (west + east) / 2],
-        zoom_start=9,
-        tiles=None,
-        zoom_snap=0.1,
-        scroll_wheel_zoom=False,
-    )
-    m.default_js = [("leaflet", LEAFLET_JS)]
-    m.default_css = [("leaflet_css", LEAFLET_CSS)]
-    if tiles in TILES:
-        folium.TileLayer(**TILES[tiles], max_zoom=18).add_to(m)
+    m = base_map(shapes, zoom_start=9, tiles=tiles)
     features = ",".join(_feature_js(r, shapes.by_code[r.code], opacity) for r in drawn)
     names = [
         [*shapes.by_code[r.code].label_at, short_name(r.name)]
@@ -446,7 +453,7 @@ def overview_map(
     TerritoryLayer(
         f'{{"type":"FeatureCollection","features":[{features}]}}',
         names,
-        [[south, west], [north, east]],
+        [list(corner) for corner in shapes.bounds],
         f'{{"type":"FeatureCollection","features":[{",".join(context)}]}}' if context else "",
     ).add_to(m)
     _number_elements(m)
@@ -584,18 +591,7 @@ def indicator_map(
     drawn = [r for r in rows if r.code in shapes.by_code]
     drawn.sort(key=lambda r: (r.kind is TerritoryKind.commune, r.code))
     bounds = layer_classes(v.value for v in layer.values.values())
-    (south, west), (north, east) = shapes.bounds
-    m = folium.Map(
-        location=[(south + north) / 2, (west + east) / 2],
-        zoom_start=9,
-        tiles=None,
-        zoom_snap=0.1,
-        scroll_wheel_zoom=False,
-    )
-    m.default_js = [("leaflet", LEAFLET_JS)]
-    m.default_css = [("leaflet_css", LEAFLET_CSS)]
-    if tiles in TILES:
-        folium.TileLayer(**TILES[tiles], max_zoom=18).add_to(m)
+    m = base_map(shapes, zoom_start=9, tiles=tiles)
     features = ",".join(
         _layer_feature_js(r, shapes.by_code[r.code], layer, bounds, opacity) for r in drawn
     )
@@ -607,7 +603,7 @@ def indicator_map(
     territories = TerritoryLayer(
         f'{{"type":"FeatureCollection","features":[{features}]}}',
         names,
-        [[south, west], [north, east]],
+        [list(corner) for corner in shapes.bounds],
     )
     territories.tooltip_labels_js = script_json(layer_tooltip_labels(layer))
     territories.add_to(m)
@@ -703,16 +699,7 @@ def france_map(rows: Iterable[DepartementRow], shapes: Shapes) -> folium.Map:
     départements are inert outlines. A feature's `code` is the département's code."""
     drawn = sorted((r for r in rows if r.code in shapes.by_code), key=lambda r: r.code)
     bounds = layer_classes(r.conventions for r in drawn if r.conventions)
-    (south, west), (north, east) = shapes.bounds
-    m = folium.Map(
-        location=[(south + north) / 2, (west + east) / 2],
-        zoom_start=5,
-        tiles=None,
-        zoom_snap=0.1,
-        scroll_wheel_zoom=False,
-    )
-    m.default_js = [("leaflet", LEAFLET_JS)]
-    m.default_css = [("leaflet_css", LEAFLET_CSS)]
+    m = base_map(shapes, zoom_start=5)
     features = []
     for row in drawn:
         properties = {
@@ -740,7 +727,7 @@ def france_map(rows: Iterable[DepartementRow], shapes: Shapes) -> folium.Map:
     layer = TerritoryLayer(
         f'{{"type":"FeatureCollection","features":[{",".join(features)}]}}',
         [],
-        [[south, west], [north, east]],
+        [list(corner) for corner in shapes.bounds],
         f'{{"type":"FeatureCollection","features":[{",".join(context)}]}}' if context else "",
     )
     layer.tooltip_labels_js = script_json(FRANCE_TOOLTIP_LABELS)
