@@ -27,6 +27,11 @@ def ask(key: str) -> None:
     st.session_state[_PENDING] = key
 
 
+def ask_button(key: str, label: str, *, icon: str | None = None) -> None:
+    """The button that opens the confirmation `key` (draw `confirmation(key, …)` after it)."""
+    st.button(label, icon=icon, key=f"{key}-ask", on_click=ask, args=(key,))
+
+
 def forget() -> None:
     st.session_state.pop(_PENDING, None)
 

@@ -20,7 +20,7 @@ from ctg_core.indicators import commands as indicator_commands
 from ctg_core.indicators import open_data
 from ctg_core.indicators.queries import CatalogueEntry, IndicatorSeries
 from ctg_core.plan.queries import AxisRef
-from ui.confirm import ask, confirmation
+from ui.confirm import ask_button, confirmation
 from ui.form_feedback import FormState, field_error, form_problems, form_state, save, save_changes
 from ui.plain_text import md
 
@@ -266,13 +266,7 @@ def edit_indicator_form(item: IndicatorSeries, user: CurrentUser, links: Links) 
 
 def archive_indicator_button(item: IndicatorSeries, user: CurrentUser) -> None:
     key = f"archive-indicator-{item.id}"
-    st.button(
-        "Archiver l'indicateur…",
-        icon=":material/archive:",
-        key=f"{key}-ask",
-        on_click=ask,
-        args=(key,),
-    )
+    ask_button(key, "Archiver l'indicateur…", icon=":material/archive:")
     confirmation(
         key,
         title="Archiver l'indicateur",
@@ -378,13 +372,7 @@ def correct_value_form(item: IndicatorSeries, user: CurrentUser) -> None:
             change=change,
         )
     key_remove = f"remove-value-{picked}"
-    st.button(
-        f"Retirer la valeur {int(point['year'])}…",
-        icon=":material/delete:",
-        key=f"{key_remove}-ask",
-        on_click=ask,
-        args=(key_remove,),
-    )
+    ask_button(key_remove, f"Retirer la valeur {int(point['year'])}…", icon=":material/delete:")
     confirmation(
         key_remove,
         title="Retirer une valeur",
@@ -568,13 +556,7 @@ def edit_catalogue_entry_form(entry: CatalogueEntry, user: CurrentUser) -> None:
             change=change,
         )
     key = f"archive-catalogue-{entry.id}"
-    st.button(
-        "Retirer du catalogue…",
-        icon=":material/archive:",
-        key=f"{key}-ask",
-        on_click=ask,
-        args=(key,),
-    )
+    ask_button(key, "Retirer du catalogue…", icon=":material/archive:")
     confirmation(
         key,
         title="Retirer du catalogue",
