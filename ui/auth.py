@@ -198,7 +198,8 @@ def _demo_user() -> CurrentUser:
             " Conventions, actions, personnes et montants sont **fictifs** ;"
             " les territoires sont réels."
         )
-    st.info(notice, icon=":material/science:")
+    with st.container(key="demo-banner"):  # the presenter draws it as one thin line
+        st.info(notice, icon=":material/science:")
     if st.session_state[PERSONA_KEY] is None:
         st.title("CTG Pilotage")
         st.error(

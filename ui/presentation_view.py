@@ -57,20 +57,16 @@ PRESENTER_CSS = """
   padding: 0.25rem 1.25rem 1rem !important; max-width: none !important;
 }
 [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.45rem; }
-/* The demo banner, first element of every page, as one thin line. */
-[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"]
-  > [data-testid="stElementContainer"]:first-child [data-testid="stAlertContainer"] {
+/* The demo banner (ui/auth.py) as one thin line. */
+.st-key-demo-banner [data-testid="stAlertContainer"] {
   padding: 0.05rem 0.6rem; min-height: 0;
 }
-[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"]
-  > [data-testid="stElementContainer"]:first-child [data-testid="stAlertContainer"] p {
+.st-key-demo-banner [data-testid="stAlertContainer"] p {
   font-size: 0.78rem; line-height: 1.3; white-space: nowrap; overflow: hidden;
   text-overflow: ellipsis;
 }
-[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"]
-  > [data-testid="stElementContainer"]:first-child [data-testid="stAlertContainer"] svg,
-[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"]
-  > [data-testid="stElementContainer"]:first-child [data-testid="stAlertContainer"]
+.st-key-demo-banner [data-testid="stAlertContainer"] svg,
+.st-key-demo-banner [data-testid="stAlertContainer"]
   [data-testid="stIconMaterial"] { display: none; }
 .st-key-presenter-bar p { font-size: 0.98rem; margin: 0; }
 div:has(> .st-key-presenter-name) { flex: 1 1 0 !important; min-width: 12rem; }
