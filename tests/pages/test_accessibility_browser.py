@@ -15,9 +15,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlmodel import Session, select
 
 from ctg_core.common import db
@@ -241,12 +243,21 @@ def scan_every_tab(page) -> Scan:  # type: ignore[no-untyped-def]
 
 
 def open_expanders(page) -> None:  # type: ignore[no-untyped-def]
+    """Opens them one at a time, each after the page has settled: a lazy expander reruns the
+    script when opened, which redraws (detaches) the others, and may reveal nested ones."""
     closed = page.locator(
         '[data-testid="stMain"] [data-testid="stExpander"] details:not([open]) > summary'
         " >> visible=true"
     )
-    for _ in range(closed.count()):
-        closed.first.click()
+    for _ in range(60):  # bounded: a page never holds that many
+        page.wait_for_function(SETTLED)
+        if closed.count() == 0:
+            return
+        try:
+            closed.first.click(timeout=10_000)
+        except PlaywrightTimeoutError:  # redrawn under the pointer: look again once settled
+            continue
+    pytest.fail("Des sections repliées restent fermées après 60 clics.", pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -338,7 +349,10 @@ def test_the_pages_of_other_roles_have_no_violation_of_the_app(
     page.wait_for_function(SETTLED)
     found = Scan([], [])
     for title in OTHER_ROLES[role]:  # through the menu: the chosen profile stays
-        page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+        link = page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title)
+        path = urlsplit(link.get_attribute("href") or "").path
+        link.click()
+        page.wait_for_url(lambda url, path=path: urlsplit(url).path == path)
         page.locator("h1").first.wait_for(state="visible")
         found.add(scan_every_tab(page))
     if found.violations:
