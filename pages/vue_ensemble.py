@@ -31,6 +31,7 @@ from ctg_core.overview import queries as overview
 from ctg_core.overview.queries import FRANCE, DepartementRow, OverviewKpis, TerritoryRow
 from ctg_core.plan import queries as plan_queries
 from ctg_core.reference import territories
+from ui import overview_rows
 from ui.auth import current_user
 from ui.downloads import download_buttons
 from ui.funding_book import funding_book
@@ -119,11 +120,13 @@ def scope_picker(loaded: list[str], scope: str) -> None:
     )
 
 
-@st.cache_data(ttl=3600, show_spinner=False)
-def territory_choices(departement: str, database_url: str) -> list[overview.TerritoryChoice]:
+# A resource, not data: shared as it is, not unpickled on every run (thousands of entries at
+# national scale). Frozen entries in a tuple: nobody can change them.
+@st.cache_resource(ttl=3600, show_spinner=False)
+def territory_choices(departement: str, database_url: str) -> tuple[overview.TerritoryChoice, ...]:
     """Reference territories (they change once a year, with the INSEE millésime)."""
     with db.session() as session:
-        return overview.territory_choices(session, departement)
+        return tuple(overview.territory_choices(session, departement))
 
 
 def signed(delta: int) -> str:
@@ -501,8 +504,7 @@ with db.session() as session:
     axes = plan_queries.axes(session)
 choices = territory_choices(scope, config.database_url())
 filters = current_filters(axes, choices)
-with db.session() as session:
-    rows = overview.territory_rows(session, user, today, filters, scope)
+rows = overview_rows.territory_rows(user, today, filters, scope)
 
 st.title("Vue d'ensemble des CTG")
 where = "" if len(loaded) < 2 else f"{departement_label(scope)} · "

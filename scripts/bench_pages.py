@@ -12,8 +12,8 @@ Usage: python scripts/bench_pages.py [--runs 7] [--sessions 8] [--national-db PA
    machine shared with other work, wall time mostly measures the others. Scripts are
    compiled once per process, as a server does (AppTest alone would compile them on every
    run). Target: every page ≤ 2× the bare page at national scale. Financement reads its
-   book once per state of the funding tables: its first run after a funding write is
-   measured apart (« livre relu »).
+   book once per state of the funding tables, the overview its rows once per state of the
+   data: their first run after a write is measured apart (« relu »).
 2. Memory per session: what Python objects (tracemalloc) and Arrow buffers hold more while
    `--sessions` live sessions of the page are open, divided by their number, then what is
    still held once they are closed. It includes what AppTest keeps of the drawn page (a
@@ -56,11 +56,15 @@ class Case:
     page: str  # a file of pages/ ("" for the default page)
     role: str
     edit: bool = False  # measure the rerun after one cell edit instead of the first run
-    cold: bool = False  # drop the Financement book first: the first run after a funding write
+    # What is dropped first, as a write does: "rows" the overview's rows (any write), "book"
+    # the Financement book too (a funding write).
+    cold: str = ""
 
 
 CASES = [
     Case("Vue d'ensemble", "", "admin"),
+    Case("Vue d'ensemble, lignes relues", "", "admin", cold="rows"),
+    Case("Vue d'ensemble, lignes + livre relus", "", "admin", cold="book"),
     Case("Convention", "pages/convention.py", "admin"),
     Case("Comité", "pages/comite.py", "admin"),
     Case("Mes actions (administrateur)", "pages/mes_actions.py", "admin"),
@@ -69,7 +73,7 @@ CASES = [
     Case("Mes actions : une cellule modifiée", "pages/mes_actions.py", "admin", edit=True),
     Case("Indicateurs", "pages/indicateurs.py", "admin"),
     Case("Financement", "pages/financement.py", "admin"),
-    Case("Financement, livre relu (après écriture)", "pages/financement.py", "admin", cold=True),
+    Case("Financement, livre relu (après écriture)", "pages/financement.py", "admin", cold="book"),
     Case("Administration", "pages/administration.py", "admin"),
 ]
 MEMORY_CASES = [
@@ -130,8 +134,11 @@ def one_run(case: Case, persona_id: int) -> tuple[float, float]:
         }
     if case.cold:
         from ui.funding_book import forget_books
+        from ui.overview_rows import forget_rows
 
-        forget_books()
+        forget_rows()
+        if case.cold == "book":
+            forget_books()
     spent = timed(at.run)
     checked(at, case)
     return spent

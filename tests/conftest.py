@@ -23,6 +23,9 @@ from ctg_core.reference.funding_rules import load_funding_rules
 from ctg_core.reference.territories import load_territories
 from ctg_core.setup import bootstrap
 from tests.factories import World
+from ui.convention_picker import forget_refs
+from ui.funding_book import forget_books
+from ui.overview_rows import forget_rows
 
 PG_ADMIN_DSN = os.environ.get("CTG_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 REFERENCE_TABLES = {"territories", "axes", "funding_rules", "alembic_version"}
@@ -146,6 +149,11 @@ def app_database(migrated_sqlite: str, monkeypatch: pytest.MonkeyPatch) -> Itera
     """The SQLite database the Streamlit pages see during an AppTest."""
     monkeypatch.setenv("CTG_DATABASE_URL", migrated_sqlite)
     monkeypatch.setenv("CTG_TODAY", TODAY.isoformat())  # the pages' clock (config.today)
+    # The pages cache what they read per state of the data; a test rewinds the database to
+    # empty (ids start again, no history line), which a server never sees: start afresh.
+    forget_rows()
+    forget_books()
+    forget_refs()
     yield migrated_sqlite
     _wipe(db.engine_for(migrated_sqlite))
 

@@ -10,6 +10,8 @@ page sends its map to the browser before the sidebar's widgets.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import streamlit as st
 
 from ctg_core.overview.queries import (
@@ -67,7 +69,7 @@ def _reset() -> None:
         st.session_state[key] = "" if key == KEYS["deadline"] else []
 
 
-def current_filters(axes: list[AxisRef], choices: list[TerritoryChoice]) -> OverviewFilters:
+def current_filters(axes: list[AxisRef], choices: Sequence[TerritoryChoice]) -> OverviewFilters:
     """The filters of this run: the URL's when it changed under the page, else the widgets'.
 
     Called before the widgets are drawn, so that the map can be sent to the browser first.
@@ -81,7 +83,7 @@ def current_filters(axes: list[AxisRef], choices: list[TerritoryChoice]) -> Over
 
 
 def sidebar_filters(
-    axes: list[AxisRef], choices: list[TerritoryChoice], filters: OverviewFilters
+    axes: list[AxisRef], choices: Sequence[TerritoryChoice], filters: OverviewFilters
 ) -> None:
     """Draw the filters in the sidebar and put `filters` in the URL."""
     axis_labels = {a.code: a.label for a in axes}

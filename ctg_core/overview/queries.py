@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, true
+from sqlalchemy import ColumnElement, case, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
@@ -25,6 +25,7 @@ from ctg_core.common.models import (
     Action,
     ActionStatus,
     Axis,
+    ChangeLog,
     Convention,
     ConventionPhase,
     CooperationPost,
@@ -215,12 +216,14 @@ def territory_rows(
     filters = filters or OverviewFilters()
     dep = departement or config.departement()
     conventions = _latest_conventions(session, user, dep)
-    territories = _listed_territories(session, user, dep, set(conventions))
+    # The helpers select by this SQL condition, not by lists of ids: at national scale a list
+    # of a thousand ids costs more to bind than the query costs to run.
+    listed = _listed(user, dep)
+    territories = list(session.exec(_TERRITORY_COLUMNS.where(listed)))
     epci_codes = _epci_codes(session, dep)
-    conv_ids = [c.id for c in conventions.values()]
-    actions = _action_counts(session, conv_ids, filters.axes, today)
-    posts = _post_facts(session, [t.id for t in territories], today)  # type: ignore[misc]
-    phases_then = _territory_phases_on(session, [t.id for t in territories], year_before(today))  # type: ignore[misc]
+    actions = _action_counts(session, user, dep, filters.axes, today)
+    posts = _post_facts(session, listed, today)
+    phases_then = _territory_phases_on(session, listed, year_before(today))
     advisors = _names(session, {c.advisor_id for c in conventions.values() if c.advisor_id})
     rows = []
     for t in territories:
@@ -257,6 +260,40 @@ def territory_rows(
     return apply_filters(session, rows, filters, today)
 
 
+def overview_version(session: Session) -> str:
+    """A fingerprint of everything `territory_rows` reads: conventions, their phase changes,
+    actions, posts and their yearly lines, users (names), territories (reference loads) and
+    the latest history line. Every command raises its row's version and writes a history
+    line, so any write, in this process or another on the same database, changes it; the
+    overview page keeps its rows under it. One statement."""
+    figures: list[Any] = []
+    for key, version in (
+        (Convention.id, Convention.version),
+        (CooperationPost.id, CooperationPost.version),
+        (PostFunding.id, PostFunding.version),
+        (User.id, User.version),
+    ):
+        figures += [
+            select(func.count(key)).scalar_subquery(),  # type: ignore[arg-type]
+            select(func.coalesce(func.sum(version), 0)).scalar_subquery(),
+            select(func.coalesce(func.max(key), 0)).scalar_subquery(),
+        ]
+    # Actions are many (tens of thousands): their number and last id, not the sum of their
+    # versions; an edit of one shows in the history line every command writes.
+    figures += [
+        select(func.count(Action.id)).scalar_subquery(),  # type: ignore[arg-type]
+        select(func.coalesce(func.max(Action.id), 0)).scalar_subquery(),
+        select(func.count(PhaseChange.id)).scalar_subquery(),  # type: ignore[arg-type]
+        select(func.coalesce(func.max(PhaseChange.id), 0)).scalar_subquery(),
+        select(func.count(Territory.id)).scalar_subquery(),  # type: ignore[arg-type]
+        select(func.coalesce(func.max(Territory.id), 0)).scalar_subquery(),
+        select(func.coalesce(func.sum(Territory.population), 0)).scalar_subquery(),
+        select(func.max(ChangeLog.id)).scalar_subquery(),
+        select(func.max(ChangeLog.at)).scalar_subquery(),
+    ]
+    return "-".join(str(figure) for figure in session.exec(select(*figures)).one())
+
+
 def _in_scope(dep: str):  # type: ignore[no-untyped-def]
     """The SQL condition "the territory lies in `dep`" (always true for `FRANCE`)."""
     return true() if dep == FRANCE else Territory.departement == dep
@@ -283,25 +320,29 @@ def _latest_conventions(session: Session, user: CurrentUser, dep: str) -> dict[i
     return {row.territory_id: row for row in session.exec(query)}
 
 
-def _listed_territories(
-    session: Session, user: CurrentUser, dep: str, with_convention: set[int]
-) -> list[Any]:
-    query = select(
-        Territory.id,
-        Territory.code,
-        Territory.name,
-        Territory.kind,
-        Territory.epci_id,
-        Territory.population,
-        Territory.departement,
-    ).where(_in_scope(dep))
+_TERRITORY_COLUMNS = select(
+    Territory.id,
+    Territory.code,
+    Territory.name,
+    Territory.kind,
+    Territory.epci_id,
+    Territory.population,
+    Territory.departement,
+)
+
+
+def _listed(user: CurrentUser, dep: str) -> ColumnElement[bool]:
+    """The SQL condition on `Territory` of the territories the overview lists: in `dep`,
+    holding a convention the user may read, or else every EPCI for the Caf roles and the
+    user's own territories for the others."""
+    holding = select(Convention.territory_id).where(
+        col(Convention.archived_at).is_(None), readable_clause(user)
+    )
     if user.reads_everything:
-        query = query.where(
-            (Territory.kind == TerritoryKind.epci) | col(Territory.id).in_(with_convention or {-1})
-        )
+        own = Territory.kind == TerritoryKind.epci
     else:
-        query = query.where(col(Territory.id).in_(set(user.territory_ids) | with_convention))
-    return list(session.exec(query))
+        own = col(Territory.id).in_(user.territory_ids or {-1})
+    return _in_scope(dep) & (own | col(Territory.id).in_(holding))
 
 
 def _epci_codes(session: Session, dep: str) -> dict[int, str]:
@@ -320,12 +361,11 @@ class _ActionCounts:
 
 
 def _action_counts(
-    session: Session, conv_ids: list[int], axis_codes: tuple[str, ...], today: date
+    session: Session, user: CurrentUser, dep: str, axis_codes: tuple[str, ...], today: date
 ) -> dict[int, _ActionCounts]:
-    """Per convention: actions (of the chosen axes, if any), réalisées, abandonnées, en retard
-    (the rule of `is_late`), counted by the database in one grouped query."""
-    if not conv_ids:
-        return {}
+    """Per live convention of `dep` the user may read: actions (of the chosen axes, if any),
+    réalisées, abandonnées, en retard (the rule of `is_late`), counted by the database in
+    one grouped query."""
 
     def count(condition):  # type: ignore[no-untyped-def]
         return func.sum(case((condition, 1), else_=0))
@@ -343,66 +383,77 @@ def _action_counts(
             count(Action.status == ActionStatus.abandonnee),
             count(late),
         )
-        .join(Axis, Axis.id == Action.axis_id)
-        .where(col(Action.convention_id).in_(conv_ids), col(Action.archived_at).is_(None))
+        .join(Convention, Convention.id == Action.convention_id)  # type: ignore[arg-type]
+        .join(Territory, Territory.id == Convention.territory_id)  # type: ignore[arg-type]
+        .where(
+            col(Action.archived_at).is_(None),
+            col(Convention.archived_at).is_(None),
+            _in_scope(dep),
+            readable_clause(user),
+        )
         .group_by(Action.convention_id)
     )
     if axis_codes:
-        query = query.where(col(Axis.code).in_(axis_codes))
+        query = query.join(Axis, Axis.id == Action.axis_id).where(  # type: ignore[arg-type]
+            col(Axis.code).in_(axis_codes)
+        )
     return {
         convention_id: _ActionCounts(int(total), int(done), int(late_count), int(abandoned))
         for convention_id, total, done, abandoned, late_count in session.exec(query)
     }
 
 
+# Made once: building an alias costs more than the query it serves.
+_LINE_NOW, _LINE_THEN = aliased(PostFunding), aliased(PostFunding)
+
+
 def _post_facts(
-    session: Session, territory_ids: list[int], today: date
+    session: Session, listed: ColumnElement[bool], today: date
 ) -> dict[int, tuple[str, int, int]]:
-    """Per territory: officer of the active post, renewals pending now and a year earlier.
+    """Per listed territory: officer of the active post, renewals pending now and a year
+    earlier.
 
     A renewal is pending when the post's funding line of the year is not signed. Twelve
     months earlier, a line counts as signed only if it was signed by that day.
     """
-    if not territory_ids:
-        return {}
     then = year_before(today)
-    # Plain columns, not ORM objects: at national scale there are thousands of posts and lines.
+    line_now, line_then = _LINE_NOW, _LINE_THEN
+    # Plain columns, each post with its lines of both years (one per post and year), in one
+    # statement: at national scale there are thousands of posts and lines.
     posts = session.exec(
         select(
-            CooperationPost.id,
             CooperationPost.territory_id,
             CooperationPost.officer_name,
             CooperationPost.started_on,
             CooperationPost.ended_on,
+            line_now.id,
+            line_now.renewal_status,
+            line_then.id,
+            line_then.renewal_status,
+            line_then.renewal_signed_on,
         )
-        .where(col(CooperationPost.territory_id).in_(territory_ids))
+        .join(Territory, Territory.id == CooperationPost.territory_id)  # type: ignore[arg-type]
+        .outerjoin(
+            line_now,
+            (line_now.post_id == CooperationPost.id) & (line_now.year == today.year),  # type: ignore[arg-type]
+        )
+        .outerjoin(
+            line_then,
+            (line_then.post_id == CooperationPost.id) & (line_then.year == then.year),  # type: ignore[arg-type]
+        )
+        .where(listed)
         .order_by(col(CooperationPost.id))
     ).all()
-    lines = session.exec(
-        select(
-            PostFunding.post_id,
-            PostFunding.year,
-            PostFunding.renewal_status,
-            PostFunding.renewal_signed_on,
-        ).where(
-            col(PostFunding.post_id).in_([p.id for p in posts] or [-1]),
-            col(PostFunding.year).in_([today.year, then.year]),
-        )
-    ).all()
-    by_post = {(line.post_id, line.year): line for line in lines}
     facts: dict[int, tuple[str, int, int]] = {}
-    for post in posts:
-        officer, now, before = facts.get(post.territory_id, ("", 0, 0))
-        if _active(post.started_on, post.ended_on, today):
-            officer = post.officer_name
-            line = by_post.get((post.id, today.year))
-            now += line is not None and line.renewal_status is not RenewalStatus.signee
-        if _active(post.started_on, post.ended_on, then):
-            line = by_post.get((post.id, then.year))
-            before += line is not None and not _signed_by(
-                line.renewal_status, line.renewal_signed_on, then
-            )
-        facts[post.territory_id] = (officer, now, before)
+    for territory_id, officer_name, started_on, ended_on, *lines in posts:
+        now_id, now_status, then_id, then_status, then_signed_on = lines
+        officer, now, before = facts.get(territory_id, ("", 0, 0))
+        if _active(started_on, ended_on, today):
+            officer = officer_name
+            now += now_id is not None and now_status is not RenewalStatus.signee
+        if _active(started_on, ended_on, then):
+            before += then_id is not None and not _signed_by(then_status, then_signed_on, then)
+        facts[territory_id] = (officer, now, before)
     return facts
 
 
@@ -418,17 +469,16 @@ def _signed_by(status: RenewalStatus, signed_on: date | None, day: date) -> bool
 
 
 def _territory_phases_on(
-    session: Session, territory_ids: list[int], day: date
+    session: Session, listed: ColumnElement[bool], day: date
 ) -> dict[int, ConventionPhase]:
-    """The phase of each territory's CTG on `day`, whichever convention it was then: a
+    """The phase of each listed territory's CTG on `day`, whichever convention it was then: a
     territory that has since renewed its CTG was already covered by the previous one."""
-    if not territory_ids:
-        return {}
     query = (
         select(Convention.territory_id, PhaseChange.phase)
-        .join(Convention, Convention.id == PhaseChange.convention_id)
+        .join(Convention, Convention.id == PhaseChange.convention_id)  # type: ignore[arg-type]
+        .join(Territory, Territory.id == Convention.territory_id)  # type: ignore[arg-type]
         .where(
-            col(Convention.territory_id).in_(territory_ids),
+            listed,
             col(Convention.archived_at).is_(None),
             PhaseChange.reached_on <= day,
         )

@@ -8,11 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, delete
+from sqlmodel import Session, delete, select
 from streamlit.testing.v1 import AppTest
 
 from ctg_core.common import formats
 from ctg_core.common.models import (
+    Action,
     ActionStatus,
     Convention,
     ConventionPhase,
@@ -22,8 +23,11 @@ from ctg_core.common.models import (
     RenewalStatus,
     Role,
 )
+from ctg_core.funding import commands as funding_commands
 from ctg_core.overview import queries as overview
 from ctg_core.overview.queries import OverviewFilters
+from ctg_core.people import commands as people_commands
+from ctg_core.plan import commands as plan_commands
 from ctg_core.reference.territories import epci_layer_path, read_layer
 from tests.factories import CARENE, NANTES_METROPOLE, World
 from ui.plain_text import md
@@ -252,6 +256,46 @@ def test_an_officer_sees_only_the_territory_of_their_scope(session, world, loire
     assert rows[CARENE].phase is P.plan_actions
 
 
+def test_the_data_version_changes_with_every_write_the_rows_show(session, world, loire):
+    """The page keeps its rows under this fingerprint: each command below changes what a row
+    shows, so each must change it (else the overview would show the state before)."""
+    admin = world.user(Role.admin, name="Admin")
+    nm, treillieres = loire["nm"], loire["treillieres"]
+    seen = [overview.overview_version(session)]
+
+    def written() -> None:
+        session.expire_all()
+        seen.append(overview.overview_version(session))
+        assert seen[-1] not in seen[:-1]
+
+    late = next(a for a in session.exec(select(Action).where(Action.code == "PE-02")))
+    plan_commands.update_action(
+        session, admin, late.id, late.version, {"status": S.realisee, "progress": 100}
+    )
+    written()
+    assert rows_by_code(session, admin)[NANTES_METROPOLE].actions_late == 0
+    plan_commands.update_convention(session, admin, nm.id, nm.version, {"title": "CTG renommée"})
+    written()
+    assert rows_by_code(session, admin)[NANTES_METROPOLE].convention_title == "CTG renommée"
+    lines = session.exec(select(PostFunding).where(PostFunding.year == 2026)).all()
+    pending = next(f for f in lines if f.renewal_status is RenewalStatus.a_renouveler)
+    for version, status in enumerate((RenewalStatus.demande_recue, RenewalStatus.signee), 1):
+        funding_commands.record_renewal(
+            session, admin, pending.id, version, {"status": status, "on": TODAY}, today=TODAY
+        )
+        written()
+    assert rows_by_code(session, admin)[NANTES_METROPOLE].renewals_pending == 0
+    advisor = world.user(Role.caf_advisor, name="Conseillère")
+    written()  # a user added
+    plan_commands.update_convention(
+        session, admin, treillieres.id, treillieres.version, {"advisor_id": advisor.id}
+    )
+    written()
+    people_commands.change_user(session, admin, advisor.id, 1, {"name": "Conseillère renommée"})
+    written()
+    assert rows_by_code(session, admin)[TREILLIERES].advisor_name == "Conseillère renommée"
+
+
 # --- headline figures ---------------------------------------------------------------------
 
 
@@ -440,6 +484,31 @@ def test_the_page_shows_the_hand_computed_kpis_in_french(page_world):
     assert metric(at, "Postes à renouveler").value == "1"
     assert metric(at, "Postes à renouveler").delta == "+1"
     assert "17 territoires affichés" in at.caption[0].value
+
+
+def test_a_write_made_after_the_page_was_drawn_shows_on_its_next_run(page_world):
+    """The rows are cached per state of the data: a change saved elsewhere (another page,
+    another server) is seen on the next run, not the cached state."""
+    world = page_world["world"]
+    admin = world.user(Role.admin, name="Admin")
+    at = app()
+    at.run()
+    assert (metric(at, "Actions réalisées").value, metric(at, "Actions en retard").value) == (
+        "2",
+        "1",
+    )
+    late = world.session.exec(select(Action).where(Action.code == "EJ-01")).one()
+    plan_commands.update_action(
+        world.session, admin, late.id, late.version, {"status": S.realisee, "progress": 100}
+    )
+
+    at.run()
+
+    assert not at.exception
+    assert (metric(at, "Actions réalisées").value, metric(at, "Actions en retard").value) == (
+        "3",
+        "0",
+    )
 
 
 def test_filters_come_from_the_url_and_drive_kpis_and_caption(page_world):
