@@ -30,8 +30,9 @@ def territory_rows(
     return list(cached)  # the rows are frozen; the list is the caller's own
 
 
-# A resource, not data: the rows are shared as they are (no pickling on each run).
-@st.cache_resource(max_entries=64, show_spinner=False)
+# A resource, not data: the rows are shared as they are (no pickling on each run). About
+# 1 MB for the national list of an administrator: 32 lists (readers × filters) at the most.
+@st.cache_resource(max_entries=32, show_spinner=False)
 def _cached_rows(
     reader: tuple,
     database_url: str,
