@@ -5,11 +5,11 @@ the Caf-wide totals per year and EPCI."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import pandas as pd
@@ -59,7 +59,10 @@ ALERT_LABELS = {
 
 @dataclass(frozen=True)
 class FundingLine:
-    """One year of funding of one post, as the pages show it (amounts in Decimal)."""
+    """One year of funding of one post, as the pages show it on `read_on` (amounts in
+    Decimal). Its alerts and what it waits for follow from its facts and that day; what it
+    waits for is written out when first asked for (a book holds thousands of lines, a page
+    shows a few)."""
 
     id: int
     version: int
@@ -73,9 +76,6 @@ class FundingLine:
     months: int
     eligible_cost: Decimal
     entitlement: Decimal
-    rate: Decimal | None
-    ceiling_per_fte: Decimal | None
-    advance_share: Decimal | None
     renewal_status: RenewalStatus
     renewal_due_on: date | None
     renewal_received_on: date | None
@@ -87,8 +87,19 @@ class FundingLine:
     final_entitlement: Decimal | None
     balance_amount: Decimal | None
     balance_paid_on: date | None
-    alerts: tuple[AlertKind, ...] = ()
-    missing: tuple[str, ...] = ()
+    # the year's rule (None without one)
+    rate: Decimal | None
+    ceiling_per_fte: Decimal | None
+    advance_share: Decimal | None
+    read_on: date  # the day its alerts and what is missing are read on
+    alerts: tuple[AlertKind, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "alerts", alerts_of(self, self.read_on))
+
+    @cached_property
+    def missing(self) -> tuple[str, ...]:
+        return missing_of(self, self.read_on)
 
     @property
     def stage(self) -> Stage:
@@ -135,23 +146,26 @@ def lines(
 ) -> list[FundingLine]:
     """The yearly lines the user may read (all years, or one), by territory then year.
 
-    Read as plain rows, not ORM objects: at national scale a page reads thousands of them.
+    Read as plain rows, not ORM objects nor through the ORM's result machinery: at national
+    scale a page reads thousands of them.
     """
     epci = aliased(Territory)
+    columns = {
+        "territory_id": Territory.id,
+        "territory": Territory.name,
+        # the EPCI's name, the territory's own for an EPCI (an empty name counts as none)
+        "epci": func.coalesce(func.nullif(epci.name, ""), Territory.name),
+        "holders": CooperationPost.officer_name,
+    }
     query = (
         select(
-            *(getattr(PostFunding, name) for name in _LINE_FIELDS),
-            CooperationPost.officer_name,
-            Territory.id,
-            Territory.name,
-            FundingRule.rate,
-            FundingRule.ceiling_per_fte,
-            FundingRule.advance_share,
-            epci.name,
+            *(
+                columns[name] if name in columns else getattr(PostFunding, name)
+                for name in _LINE_FIELDS
+            )
         )
         .join(CooperationPost, CooperationPost.id == PostFunding.post_id)
         .join(Territory, Territory.id == CooperationPost.territory_id)
-        .join(FundingRule, FundingRule.year == PostFunding.year, isouter=True)
         .join(epci, epci.id == Territory.epci_id, isouter=True)
     )
     query = _scoped(query, user)
@@ -161,55 +175,35 @@ def lines(
         query = query.where(col(Territory.id).in_(list(territory_ids) or [-1]))
     if post_id is not None:
         query = query.where(PostFunding.post_id == post_id)
-    found = [_funding_line(tuple(row), today) for row in session.exec(query)]
-    folded = {name: _fold(name) for name in {line.territory for line in found}}
-    return sorted(found, key=lambda line: (folded[line.territory], line.year, line.id))
+    # The few yearly rules apart: joined in SQL, each line would convert their amounts again.
+    by_year = {
+        year: (rate, ceiling, share)
+        for year, rate, ceiling, share in session.connection().execute(
+            select(
+                FundingRule.year,
+                FundingRule.rate,
+                FundingRule.ceiling_per_fte,
+                FundingRule.advance_share,
+            )
+        )
+    }
+    no_rule = (None, None, None)
+    year_at = _LINE_FIELDS.index("year")
+    found = [
+        FundingLine(*row, *by_year.get(row[year_at], no_rule), today)
+        for row in session.connection().execute(query).all()
+    ]
+    return sorted(found, key=lambda line: (_fold(line.territory), line.year, line.id))
 
 
-# The columns of `post_fundings` a FundingLine carries, in the order `lines` selects them.
-_LINE_FIELDS = (
-    "id",
-    "version",
-    "post_id",
-    "year",
-    "fte",
-    "months",
-    "eligible_cost",
-    "entitlement",
-    "renewal_status",
-    "renewal_due_on",
-    "renewal_received_on",
-    "renewal_signed_on",
-    "advance_amount",
-    "advance_paid_on",
-    "actual_cost",
-    "justified_on",
-    "final_entitlement",
-    "balance_amount",
-    "balance_paid_on",
-)
+# The fields of a FundingLine read with each line, in the order of its constructor
+# (the year's rule and the day are not read with them).
+_LINE_FIELDS = tuple(each.name for each in fields(FundingLine) if each.init)[:-4]
 
 
 def funding_lines(session: Session, user: CurrentUser, year: int, today: date) -> list[FundingLine]:
     """One line per cooperation post funded in `year`, within the user's territories."""
     return lines(session, user, today, year=year)
-
-
-def _funding_line(row: tuple[Any, ...], today: date) -> FundingLine:
-    values = dict(zip(_LINE_FIELDS, row, strict=False))
-    holders, territory_id, territory, rate, ceiling, share, epci_name = row[len(_LINE_FIELDS) :]
-    values["renewal_status"] = RenewalStatus(values["renewal_status"])
-    values |= {
-        "territory_id": territory_id,
-        "territory": territory,
-        "epci": epci_name or territory,
-        "holders": holders,
-        "rate": rate,
-        "ceiling_per_fte": ceiling,
-        "advance_share": share,
-    }
-    draft = FundingLine(**values)  # what the alerts and what is missing are read from
-    return FundingLine(**values, alerts=alerts_of(draft, today), missing=missing_of(draft, today))
 
 
 def alerts_of(line: FundingLine, today: date) -> tuple[AlertKind, ...]:
@@ -236,7 +230,12 @@ def alerts_of(line: FundingLine, today: date) -> tuple[AlertKind, ...]:
         and today >= rules.justification_opens(line.year)
     ):
         found.append(AlertKind.justification_awaited)
-    return tuple(found)
+    kinds = tuple(found)
+    return _ALERT_SETS.setdefault(kinds, kinds)
+
+
+# Each distinct set of alerts, kept once: a book's thousands of lines share a handful.
+_ALERT_SETS: dict[tuple[AlertKind, ...], tuple[AlertKind, ...]] = {}
 
 
 def missing_of(line: FundingLine, today: date) -> tuple[str, ...]:
@@ -356,7 +355,10 @@ def _record(year: int, epci: str, t: Totals) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=16_384)
 def _fold(name: str) -> str:
+    """`formats.folded`, remembered: the book sorts thousands of lines by a few thousand
+    territory names, and is read again after every funding write."""
     return formats.folded(name)
 
 
@@ -492,8 +494,8 @@ def funding_alerts(
 def alerts_in(rows: Iterable[FundingLine]) -> list[FundingAlert]:
     """The alerts of lines already read, by kind then territory and year."""
     found = [FundingAlert(kind, line) for line in rows for kind in line.alerts]
-    order = list(AlertKind)
-    return sorted(found, key=lambda a: (order.index(a.kind), _fold(a.line.territory), a.line.year))
+    order = {kind: rank for rank, kind in enumerate(AlertKind)}
+    return sorted(found, key=lambda a: (order[a.kind], _fold(a.line.territory), a.line.year))
 
 
 def alert_count(

@@ -5,9 +5,12 @@ the year's list. On 25/11/2026, SQLite and PostgreSQL."""
 from datetime import date
 from decimal import Decimal
 
-from ctg_core.common.models import Role
+from sqlmodel import select
+
+from ctg_core.common.models import CooperationPost, FundingRule, PostFunding, Role, Territory
 from ctg_core.funding import queries as funding_queries
 from ctg_core.funding.rules import Stage
+from ctg_core.setup import demo
 from tests.conftest import TODAY
 from tests.factories import CARENE
 from tests.funding.conftest import alert_world, line_for, make_post
@@ -98,3 +101,36 @@ def test_the_year_list_is_filtered_by_territory_holder_stage_and_alert(world, ma
     ]
     assert funding_queries.matching(year, search="Pornic") == []
     assert funding_queries.matching(year) == list(year)
+
+
+def test_the_lines_read_as_plain_rows_are_the_database_rows_with_their_alerts(session, admin):
+    """The lines are read column by column, the yearly rules apart: on the demo (every stage
+    of the cycle), each line holds what the ORM reads of its row, post, territory, EPCI and
+    rule, and the alerts `alerts_of` finds on that row, on several days."""
+    demo.generate(session, today=TODAY)
+    rows = {line.id: line for line in session.exec(select(PostFunding))}
+    rule = {r.year: r for r in session.exec(select(FundingRule))}
+    for day in (TODAY, date(2026, 1, 5), date(2027, 3, 1)):
+        found = funding_queries.lines(session, admin, day)
+        assert sorted(line.id for line in found) == sorted(rows)
+        for line in found:
+            row = rows[line.id]
+            post = session.get(CooperationPost, row.post_id)
+            territory = session.get(Territory, post.territory_id)
+            epci = session.get(Territory, territory.epci_id) if territory.epci_id else None
+            stored = {name: getattr(row, name) for name in PostFunding.model_fields}
+            assert {name: getattr(line, name) for name in stored} == stored
+            year_rule = rule.get(row.year)
+            assert (line.rate, line.ceiling_per_fte, line.advance_share) == (
+                (year_rule.rate, year_rule.ceiling_per_fte, year_rule.advance_share)
+                if year_rule
+                else (None, None, None)
+            )
+            assert (line.territory_id, line.territory, line.holders) == (
+                territory.id,
+                territory.name,
+                post.officer_name,
+            )
+            assert line.epci == (epci.name if epci else territory.name)
+            assert line.alerts == funding_queries.alerts_of(row, day)
+            assert line.missing == funding_queries.missing_of(line, day)
