@@ -4,9 +4,11 @@ the Caf-wide totals per year and EPCI."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property, lru_cache
@@ -14,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, and_, col, func, or_, select
 
 from ctg_core.common import formats
 from ctg_core.common.auth import CurrentUser
@@ -149,6 +151,17 @@ def lines(
     Read as plain rows, not ORM objects nor through the ORM's result machinery: at national
     scale a page reads thousands of them.
     """
+    where = []
+    if year is not None:
+        where.append(PostFunding.year == year)
+    if territory_ids is not None:
+        where.append(col(Territory.id).in_(list(territory_ids) or [-1]))
+    if post_id is not None:
+        where.append(PostFunding.post_id == post_id)
+    return _read_lines(session, user, today, *where)
+
+
+def _read_lines(session: Session, user: CurrentUser, today: date, *where: Any) -> list[FundingLine]:
     epci = aliased(Territory)
     columns = {
         "territory_id": Territory.id,
@@ -157,7 +170,7 @@ def lines(
         "epci": func.coalesce(func.nullif(epci.name, ""), Territory.name),
         "holders": CooperationPost.officer_name,
     }
-    query = (
+    query = _scoped(
         select(
             *(
                 columns[name] if name in columns else getattr(PostFunding, name)
@@ -166,19 +179,13 @@ def lines(
         )
         .join(CooperationPost, CooperationPost.id == PostFunding.post_id)
         .join(Territory, Territory.id == CooperationPost.territory_id)
-        .join(epci, epci.id == Territory.epci_id, isouter=True)
-    )
-    query = _scoped(query, user)
-    if year is not None:
-        query = query.where(PostFunding.year == year)
-    if territory_ids is not None:
-        query = query.where(col(Territory.id).in_(list(territory_ids) or [-1]))
-    if post_id is not None:
-        query = query.where(PostFunding.post_id == post_id)
+        .join(epci, epci.id == Territory.epci_id, isouter=True),
+        user,
+    ).where(*where)
     # The few yearly rules apart: joined in SQL, each line would convert their amounts again.
-    by_year = {
-        year: (rate, ceiling, share)
-        for year, rate, ceiling, share in session.connection().execute(
+    rule_of = {
+        rule_year: (rate, ceiling, share)
+        for rule_year, rate, ceiling, share in session.connection().execute(
             select(
                 FundingRule.year,
                 FundingRule.rate,
@@ -190,10 +197,14 @@ def lines(
     no_rule = (None, None, None)
     year_at = _LINE_FIELDS.index("year")
     found = [
-        FundingLine(*row, *by_year.get(row[year_at], no_rule), today)
+        FundingLine(*row, *rule_of.get(row[year_at], no_rule), today)
         for row in session.connection().execute(query).all()
     ]
-    return sorted(found, key=lambda line: (_fold(line.territory), line.year, line.id))
+    return sorted(found, key=_line_order)
+
+
+def _line_order(line: FundingLine) -> tuple[str, int, int]:
+    return (_fold(line.territory), line.year, line.id)
 
 
 # The fields of a FundingLine read with each line, in the order of its constructor
@@ -397,24 +408,50 @@ FUNDING_ENTITIES = ("funding", "funding_rule", "post", "post_holder")
 
 @dataclass(frozen=True)
 class FundingBook:
-    """Every yearly line the user may read on `today`, with their alerts, each year's totals
-    and the Caf-wide view: what the Financement page draws from (a window at a time)."""
+    """Every yearly line the user may read on `today`, with their alerts, each year's lines
+    and totals and the Caf-wide view: what the Financement page draws from (a window at a
+    time).
 
-    lines: tuple[FundingLine, ...]
+    `funding_book` may read only what the first screen shows (every alert, the lines of
+    `today`'s year): the lines of another year are then read by `read_year` when first asked
+    for, once for every session that shares the book."""
+
     alerts: tuple[FundingAlert, ...]
-    by_year: dict[int, tuple[FundingLine, ...]]
-    year_totals: dict[int, Totals]
+    years: tuple[int, ...]  # the years with a line, newest first
+    read_year: Callable[[int], Sequence[FundingLine]] = field(repr=False, compare=False)
+    loaded: dict[int, tuple[FundingLine, ...]] = field(repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def year(self, year: int) -> tuple[FundingLine, ...]:
+        """The lines of `year`, by territory (read when first asked for)."""
+        if year not in self.years:
+            return ()
+        found = self.loaded.get(year)
+        if found is None:
+            with self._lock:  # sessions share the book: one of them reads the year
+                found = self.loaded.get(year)
+                if found is None:
+                    found = self.loaded[year] = tuple(self.read_year(year))
+        return found
+
+    def totals(self, year: int) -> Totals:
+        return totals(self.year(year))
+
+    @cached_property
+    def by_year(self) -> dict[int, tuple[FundingLine, ...]]:
+        """The lines of every year (all read)."""
+        return {year: self.year(year) for year in self.years}
+
+    @cached_property
+    def lines(self) -> tuple[FundingLine, ...]:
+        """Every line (all read), in the order of `lines`."""
+        every_line = [line for rows in self.by_year.values() for line in rows]
+        return tuple(sorted(every_line, key=_line_order))
 
     @cached_property
     def caf_view(self) -> pd.DataFrame:
         """`caf_view` of every line: computed once, when first asked for."""
         return caf_view(self.lines)
-
-    def year(self, year: int) -> tuple[FundingLine, ...]:
-        return self.by_year.get(year, ())
-
-    def totals(self, year: int) -> Totals:
-        return self.year_totals.get(year, Totals())
 
     def alert_count(self, territory_ids: Iterable[int] | None = None) -> int:
         """`alert_count` from the book already read: lines with an alert, within
@@ -425,16 +462,79 @@ class FundingBook:
         )
 
 
-def funding_book(session: Session, user: CurrentUser, today: date) -> FundingBook:
-    every_line = lines(session, user, today)
-    by_year: dict[int, list[FundingLine]] = {}
-    for line in every_line:
-        by_year.setdefault(line.year, []).append(line)
+def funding_book(
+    session: Session,
+    user: CurrentUser,
+    today: date,
+    *,
+    reopen: Callable[[], AbstractContextManager[Session]] | None = None,
+) -> FundingBook:
+    """The book of the lines `user` may read on `today`.
+
+    Without `reopen`, every line is read now, in `session`. With it (`db.session`), only
+    what the first screen shows: the lines of `today`'s year and every line with an alert
+    (selected in SQL by a condition that holds for at least every line with one: the alerts
+    themselves are `alerts_of`'s); another year is read in a session `reopen` gives, when
+    first asked for. The Financement page checks the funding fingerprint on every run and
+    never draws from a book whose tables changed since."""
+    if reopen is None:
+        every_line = lines(session, user, today)
+        by_year: dict[int, list[FundingLine]] = {}
+        for line in every_line:
+            by_year.setdefault(line.year, []).append(line)
+        return FundingBook(
+            alerts=tuple(alerts_in(every_line)),
+            years=tuple(sorted(by_year, reverse=True)),
+            read_year=lambda year: (),
+            loaded={year: tuple(rows) for year, rows in by_year.items()},
+        )
+
+    def read_year(year: int) -> list[FundingLine]:
+        with reopen() as later:
+            return lines(later, user, today, year=year)
+
+    first = _read_lines(
+        session, user, today, or_(PostFunding.year == today.year, _may_alert(today))
+    )
+    years = session.exec(
+        _scoped(
+            select(PostFunding.year)
+            .distinct()
+            .join(CooperationPost, CooperationPost.id == PostFunding.post_id)
+            .join(Territory, Territory.id == CooperationPost.territory_id),
+            user,
+        )
+    ).all()
+    this_year = tuple(line for line in first if line.year == today.year)
     return FundingBook(
-        lines=tuple(every_line),
-        alerts=tuple(alerts_in(every_line)),
-        by_year={year: tuple(rows) for year, rows in by_year.items()},
-        year_totals={year: totals(rows) for year, rows in by_year.items()},
+        alerts=tuple(alerts_in(first)),
+        years=tuple(sorted(years, reverse=True)),
+        read_year=read_year,
+        loaded={today.year: this_year} if this_year else {},
+    )
+
+
+def _may_alert(today: date) -> Any:
+    """Holds for every line that has an alert on `today` (`alerts_of`), and for few others:
+    a renewal not signed and due by `rules.DUE_SOON_DAYS` days from now, a droit not computed
+    for a signed year begun without acompte, an acompte paid for a year over and not
+    justified."""
+    return or_(
+        and_(
+            PostFunding.renewal_status != RenewalStatus.signee,
+            col(PostFunding.renewal_due_on) <= today + timedelta(days=rules.DUE_SOON_DAYS),
+        ),
+        and_(
+            col(PostFunding.advance_paid_on).is_(None),
+            PostFunding.year <= today.year,
+            PostFunding.renewal_status == RenewalStatus.signee,
+            PostFunding.entitlement <= 0,
+        ),
+        and_(
+            col(PostFunding.advance_paid_on).is_not(None),
+            col(PostFunding.justified_on).is_(None),
+            PostFunding.year < today.year,
+        ),
     )
 
 
