@@ -475,8 +475,9 @@ def funding_book(
     what the first screen shows: the lines of `today`'s year and every line with an alert
     (selected in SQL by a condition that holds for at least every line with one: the alerts
     themselves are `alerts_of`'s); another year is read in a session `reopen` gives, when
-    first asked for. The Financement page checks the funding fingerprint on every run and
-    never draws from a book whose tables changed since."""
+    first asked for, as the tables are then. The Financement page checks the funding
+    fingerprint at the start of every run: after a write, its next run takes a new book (a
+    year first read between a write and that run shows the write a run early)."""
     if reopen is None:
         every_line = lines(session, user, today)
         by_year: dict[int, list[FundingLine]] = {}
