@@ -420,6 +420,7 @@ class FundingBook:
     years: tuple[int, ...]  # the years with a line, newest first
     read_year: Callable[[int], Sequence[FundingLine]] = field(repr=False, compare=False)
     loaded: dict[int, tuple[FundingLine, ...]] = field(repr=False, compare=False)
+    year_totals: dict[int, Totals] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def year(self, year: int) -> tuple[FundingLine, ...]:
@@ -435,7 +436,10 @@ class FundingBook:
         return found
 
     def totals(self, year: int) -> Totals:
-        return totals(self.year(year))
+        found = self.year_totals.get(year)
+        if found is None:  # computed once: every run of the page shows the year's totals
+            found = self.year_totals[year] = totals(self.year(year))
+        return found
 
     @cached_property
     def by_year(self) -> dict[int, tuple[FundingLine, ...]]:
