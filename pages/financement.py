@@ -156,7 +156,7 @@ def show_lines(shown: Sequence[FundingLine]) -> None:
 
 
 def year_tab(book: FundingBook, user: CurrentUser, today: date) -> None:
-    years = sorted(set(book.by_year) | {today.year}, reverse=True)
+    years = sorted(set(book.years) | {today.year}, reverse=True)
     year = st.selectbox("Année", years, index=years.index(today.year), key="funding_year")
     year_lines = book.year(year)
     if not year_lines:

@@ -2,7 +2,10 @@
 memory per session for Mes actions and the overview.
 
 Usage: python scripts/bench_pages.py [--runs 7] [--sessions 8] [--national-db PATH]
-                                     [--scale departement|national|both]
+                                     [--scale departement|national|both] [--only TEXT]...
+
+`--only TEXT` (repeatable, or a comma list) keeps the cases whose label contains one of the
+texts, case-insensitive: `--only financement` measures the two Financement cases.
 
 1. Server run (AppTest, a fresh session each run, so app.py's sign-in is included): each page
    of the app for the administrator (who reads and edits everything: the heaviest case), Mes
@@ -80,6 +83,14 @@ MEMORY_CASES = [
     Case("Mes actions (administrateur)", "pages/mes_actions.py", "admin"),
     Case("Vue d'ensemble", "", "admin"),
 ]
+
+
+def only(cases: list[Case], texts: list[str] | None) -> list[Case]:
+    """The cases whose label contains one of `texts` (case-insensitive); all without texts."""
+    wanted = [t.strip().casefold() for text in texts or [] for t in text.split(",") if t.strip()]
+    if not wanted:
+        return cases
+    return [case for case in cases if any(t in case.label.casefold() for t in wanted)]
 
 
 def median_ms(samples: list[float]) -> float:
@@ -292,7 +303,15 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=8, help="0 : pas de mesure mémoire")
     parser.add_argument("--scale", choices=["departement", "national", "both"], default="both")
     parser.add_argument("--national-db", type=Path, default=None, help="base nationale existante")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="ne garder que les cas dont le libellé contient TEXT (répétable, ou liste à virgules)",
+    )
     args = parser.parse_args()
+    CASES[:] = only(CASES, args.only)
+    MEMORY_CASES[:] = only(MEMORY_CASES, args.only)
     print(f"Machine : {os.cpu_count()} cœurs, {date.today():%d/%m/%Y}")
     compile_once_per_process()
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:

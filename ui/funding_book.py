@@ -36,7 +36,8 @@ def _cached_book(
     scope: tuple, database_url: str, version: str, today: date, _user: CurrentUser
 ) -> FundingBook:
     with db.session() as session:
-        return funding_queries.funding_book(session, _user, today)
+        # the first screen now, another year when first asked for (in a session of its own)
+        return funding_queries.funding_book(session, _user, today, reopen=db.session)
 
 
 def forget_books() -> None:

@@ -6,7 +6,7 @@ import math
 import re
 import unicodedata
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import overload
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from babel.numbers import (
     format_currency,
     format_decimal,
     format_percent,
+    get_decimal_symbol,
     get_group_symbol,
     get_minus_sign_symbol,
 )
@@ -68,12 +69,22 @@ def number(value: float | int | Decimal | None, digits: int = 0) -> str:
 
 
 def euros(value: float | int | Decimal | None) -> str:
+    """1 234,50 € — what Babel writes (to the cent, half to even)."""
     if value is None:
         return ""
     unusual = _unusual(value)
     if unusual is not None:
         return unusual if unusual == NOT_A_NUMBER else f"{unusual} €"
+    if type(value) is Decimal or type(value) is int:  # amounts, without Babel's machinery
+        cents = Decimal(value).quantize(_CENT, rounding=ROUND_HALF_EVEN)
+        digits = f"{abs(cents):,.2f}".replace(",", _GROUP).replace(".", _DECIMAL)
+        return f"{_MINUS if cents.is_signed() else ''}{digits}{_EURO}"
     return format_currency(value, "EUR", locale=LOCALE)
+
+
+_CENT = Decimal("0.01")
+_DECIMAL = get_decimal_symbol(LOCALE)
+_EURO = "\u00a0€"  # after a no-break space
 
 
 def percent(ratio: float | None, digits: int = 0) -> str:

@@ -4,17 +4,19 @@ the Caf-wide totals per year and EPCI."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, and_, col, func, or_, select
 
 from ctg_core.common import formats
 from ctg_core.common.auth import CurrentUser
@@ -59,7 +61,10 @@ ALERT_LABELS = {
 
 @dataclass(frozen=True)
 class FundingLine:
-    """One year of funding of one post, as the pages show it (amounts in Decimal)."""
+    """One year of funding of one post, as the pages show it on `read_on` (amounts in
+    Decimal). Its alerts and what it waits for follow from its facts and that day; what it
+    waits for is written out when first asked for (a book holds thousands of lines, a page
+    shows a few)."""
 
     id: int
     version: int
@@ -73,9 +78,6 @@ class FundingLine:
     months: int
     eligible_cost: Decimal
     entitlement: Decimal
-    rate: Decimal | None
-    ceiling_per_fte: Decimal | None
-    advance_share: Decimal | None
     renewal_status: RenewalStatus
     renewal_due_on: date | None
     renewal_received_on: date | None
@@ -87,8 +89,19 @@ class FundingLine:
     final_entitlement: Decimal | None
     balance_amount: Decimal | None
     balance_paid_on: date | None
-    alerts: tuple[AlertKind, ...] = ()
-    missing: tuple[str, ...] = ()
+    # the year's rule (None without one)
+    rate: Decimal | None
+    ceiling_per_fte: Decimal | None
+    advance_share: Decimal | None
+    read_on: date  # the day its alerts and what is missing are read on
+    alerts: tuple[AlertKind, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "alerts", alerts_of(self, self.read_on))
+
+    @cached_property
+    def missing(self) -> tuple[str, ...]:
+        return missing_of(self, self.read_on)
 
     @property
     def stage(self) -> Stage:
@@ -135,81 +148,73 @@ def lines(
 ) -> list[FundingLine]:
     """The yearly lines the user may read (all years, or one), by territory then year.
 
-    Read as plain rows, not ORM objects: at national scale a page reads thousands of them.
+    Read as plain rows, not ORM objects nor through the ORM's result machinery: at national
+    scale a page reads thousands of them.
     """
+    where = []
+    if year is not None:
+        where.append(PostFunding.year == year)
+    if territory_ids is not None:
+        where.append(col(Territory.id).in_(list(territory_ids) or [-1]))
+    if post_id is not None:
+        where.append(PostFunding.post_id == post_id)
+    return _read_lines(session, user, today, *where)
+
+
+def _read_lines(session: Session, user: CurrentUser, today: date, *where: Any) -> list[FundingLine]:
     epci = aliased(Territory)
-    query = (
+    columns = {
+        "territory_id": Territory.id,
+        "territory": Territory.name,
+        # the EPCI's name, the territory's own for an EPCI (an empty name counts as none)
+        "epci": func.coalesce(func.nullif(epci.name, ""), Territory.name),
+        "holders": CooperationPost.officer_name,
+    }
+    query = _scoped(
         select(
-            *(getattr(PostFunding, name) for name in _LINE_FIELDS),
-            CooperationPost.officer_name,
-            Territory.id,
-            Territory.name,
-            FundingRule.rate,
-            FundingRule.ceiling_per_fte,
-            FundingRule.advance_share,
-            epci.name,
+            *(
+                columns[name] if name in columns else getattr(PostFunding, name)
+                for name in _LINE_FIELDS
+            )
         )
         .join(CooperationPost, CooperationPost.id == PostFunding.post_id)
         .join(Territory, Territory.id == CooperationPost.territory_id)
-        .join(FundingRule, FundingRule.year == PostFunding.year, isouter=True)
-        .join(epci, epci.id == Territory.epci_id, isouter=True)
-    )
-    query = _scoped(query, user)
-    if year is not None:
-        query = query.where(PostFunding.year == year)
-    if territory_ids is not None:
-        query = query.where(col(Territory.id).in_(list(territory_ids) or [-1]))
-    if post_id is not None:
-        query = query.where(PostFunding.post_id == post_id)
-    found = [_funding_line(tuple(row), today) for row in session.exec(query)]
-    folded = {name: _fold(name) for name in {line.territory for line in found}}
-    return sorted(found, key=lambda line: (folded[line.territory], line.year, line.id))
+        .join(epci, epci.id == Territory.epci_id, isouter=True),
+        user,
+    ).where(*where)
+    # The few yearly rules apart: joined in SQL, each line would convert their amounts again.
+    rule_of = {
+        rule_year: (rate, ceiling, share)
+        for rule_year, rate, ceiling, share in session.connection().execute(
+            select(
+                FundingRule.year,
+                FundingRule.rate,
+                FundingRule.ceiling_per_fte,
+                FundingRule.advance_share,
+            )
+        )
+    }
+    no_rule = (None, None, None)
+    year_at = _LINE_FIELDS.index("year")
+    found = [
+        FundingLine(*row, *rule_of.get(row[year_at], no_rule), today)
+        for row in session.connection().execute(query).all()
+    ]
+    return sorted(found, key=_line_order)
 
 
-# The columns of `post_fundings` a FundingLine carries, in the order `lines` selects them.
-_LINE_FIELDS = (
-    "id",
-    "version",
-    "post_id",
-    "year",
-    "fte",
-    "months",
-    "eligible_cost",
-    "entitlement",
-    "renewal_status",
-    "renewal_due_on",
-    "renewal_received_on",
-    "renewal_signed_on",
-    "advance_amount",
-    "advance_paid_on",
-    "actual_cost",
-    "justified_on",
-    "final_entitlement",
-    "balance_amount",
-    "balance_paid_on",
-)
+def _line_order(line: FundingLine) -> tuple[str, int, int]:
+    return (_fold(line.territory), line.year, line.id)
+
+
+# The fields of a FundingLine read with each line, in the order of its constructor
+# (the year's rule and the day are not read with them).
+_LINE_FIELDS = tuple(each.name for each in fields(FundingLine) if each.init)[:-4]
 
 
 def funding_lines(session: Session, user: CurrentUser, year: int, today: date) -> list[FundingLine]:
     """One line per cooperation post funded in `year`, within the user's territories."""
     return lines(session, user, today, year=year)
-
-
-def _funding_line(row: tuple[Any, ...], today: date) -> FundingLine:
-    values = dict(zip(_LINE_FIELDS, row, strict=False))
-    holders, territory_id, territory, rate, ceiling, share, epci_name = row[len(_LINE_FIELDS) :]
-    values["renewal_status"] = RenewalStatus(values["renewal_status"])
-    values |= {
-        "territory_id": territory_id,
-        "territory": territory,
-        "epci": epci_name or territory,
-        "holders": holders,
-        "rate": rate,
-        "ceiling_per_fte": ceiling,
-        "advance_share": share,
-    }
-    draft = FundingLine(**values)  # what the alerts and what is missing are read from
-    return FundingLine(**values, alerts=alerts_of(draft, today), missing=missing_of(draft, today))
 
 
 def alerts_of(line: FundingLine, today: date) -> tuple[AlertKind, ...]:
@@ -236,7 +241,12 @@ def alerts_of(line: FundingLine, today: date) -> tuple[AlertKind, ...]:
         and today >= rules.justification_opens(line.year)
     ):
         found.append(AlertKind.justification_awaited)
-    return tuple(found)
+    kinds = tuple(found)
+    return _ALERT_SETS.setdefault(kinds, kinds)
+
+
+# Each distinct set of alerts, kept once: a book's thousands of lines share a handful.
+_ALERT_SETS: dict[tuple[AlertKind, ...], tuple[AlertKind, ...]] = {}
 
 
 def missing_of(line: FundingLine, today: date) -> tuple[str, ...]:
@@ -356,7 +366,10 @@ def _record(year: int, epci: str, t: Totals) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=16_384)
 def _fold(name: str) -> str:
+    """`formats.folded`, remembered: the book sorts thousands of lines by a few thousand
+    territory names, and is read again after every funding write."""
     return formats.folded(name)
 
 
@@ -395,24 +408,54 @@ FUNDING_ENTITIES = ("funding", "funding_rule", "post", "post_holder")
 
 @dataclass(frozen=True)
 class FundingBook:
-    """Every yearly line the user may read on `today`, with their alerts, each year's totals
-    and the Caf-wide view: what the Financement page draws from (a window at a time)."""
+    """Every yearly line the user may read on `today`, with their alerts, each year's lines
+    and totals and the Caf-wide view: what the Financement page draws from (a window at a
+    time).
 
-    lines: tuple[FundingLine, ...]
+    `funding_book` may read only what the first screen shows (every alert, the lines of
+    `today`'s year): the lines of another year are then read by `read_year` when first asked
+    for, once for every session that shares the book."""
+
     alerts: tuple[FundingAlert, ...]
-    by_year: dict[int, tuple[FundingLine, ...]]
-    year_totals: dict[int, Totals]
+    years: tuple[int, ...]  # the years with a line, newest first
+    read_year: Callable[[int], Sequence[FundingLine]] = field(repr=False, compare=False)
+    loaded: dict[int, tuple[FundingLine, ...]] = field(repr=False, compare=False)
+    year_totals: dict[int, Totals] = field(default_factory=dict, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def year(self, year: int) -> tuple[FundingLine, ...]:
+        """The lines of `year`, by territory (read when first asked for)."""
+        if year not in self.years:
+            return ()
+        found = self.loaded.get(year)
+        if found is None:
+            with self._lock:  # sessions share the book: one of them reads the year
+                found = self.loaded.get(year)
+                if found is None:
+                    found = self.loaded[year] = tuple(self.read_year(year))
+        return found
+
+    def totals(self, year: int) -> Totals:
+        found = self.year_totals.get(year)
+        if found is None:  # computed once: every run of the page shows the year's totals
+            found = self.year_totals[year] = totals(self.year(year))
+        return found
+
+    @cached_property
+    def by_year(self) -> dict[int, tuple[FundingLine, ...]]:
+        """The lines of every year (all read)."""
+        return {year: self.year(year) for year in self.years}
+
+    @cached_property
+    def lines(self) -> tuple[FundingLine, ...]:
+        """Every line (all read), in the order of `lines`."""
+        every_line = [line for rows in self.by_year.values() for line in rows]
+        return tuple(sorted(every_line, key=_line_order))
 
     @cached_property
     def caf_view(self) -> pd.DataFrame:
         """`caf_view` of every line: computed once, when first asked for."""
         return caf_view(self.lines)
-
-    def year(self, year: int) -> tuple[FundingLine, ...]:
-        return self.by_year.get(year, ())
-
-    def totals(self, year: int) -> Totals:
-        return self.year_totals.get(year, Totals())
 
     def alert_count(self, territory_ids: Iterable[int] | None = None) -> int:
         """`alert_count` from the book already read: lines with an alert, within
@@ -423,16 +466,80 @@ class FundingBook:
         )
 
 
-def funding_book(session: Session, user: CurrentUser, today: date) -> FundingBook:
-    every_line = lines(session, user, today)
-    by_year: dict[int, list[FundingLine]] = {}
-    for line in every_line:
-        by_year.setdefault(line.year, []).append(line)
+def funding_book(
+    session: Session,
+    user: CurrentUser,
+    today: date,
+    *,
+    reopen: Callable[[], AbstractContextManager[Session]] | None = None,
+) -> FundingBook:
+    """The book of the lines `user` may read on `today`.
+
+    Without `reopen`, every line is read now, in `session`. With it (`db.session`), only
+    what the first screen shows: the lines of `today`'s year and every line with an alert
+    (selected in SQL by a condition that holds for at least every line with one: the alerts
+    themselves are `alerts_of`'s); another year is read in a session `reopen` gives, when
+    first asked for, as the tables are then. The Financement page checks the funding
+    fingerprint at the start of every run: after a write, its next run takes a new book (a
+    year first read between a write and that run shows the write a run early)."""
+    if reopen is None:
+        every_line = lines(session, user, today)
+        by_year: dict[int, list[FundingLine]] = {}
+        for line in every_line:
+            by_year.setdefault(line.year, []).append(line)
+        return FundingBook(
+            alerts=tuple(alerts_in(every_line)),
+            years=tuple(sorted(by_year, reverse=True)),
+            read_year=lambda year: (),
+            loaded={year: tuple(rows) for year, rows in by_year.items()},
+        )
+
+    def read_year(year: int) -> list[FundingLine]:
+        with reopen() as later:
+            return lines(later, user, today, year=year)
+
+    first = _read_lines(
+        session, user, today, or_(PostFunding.year == today.year, _may_alert(today))
+    )
+    years = session.exec(
+        _scoped(
+            select(PostFunding.year)
+            .distinct()
+            .join(CooperationPost, CooperationPost.id == PostFunding.post_id)
+            .join(Territory, Territory.id == CooperationPost.territory_id),
+            user,
+        )
+    ).all()
+    this_year = tuple(line for line in first if line.year == today.year)
     return FundingBook(
-        lines=tuple(every_line),
-        alerts=tuple(alerts_in(every_line)),
-        by_year={year: tuple(rows) for year, rows in by_year.items()},
-        year_totals={year: totals(rows) for year, rows in by_year.items()},
+        alerts=tuple(alerts_in(first)),
+        years=tuple(sorted(years, reverse=True)),
+        read_year=read_year,
+        loaded={today.year: this_year} if this_year else {},
+    )
+
+
+def _may_alert(today: date) -> Any:
+    """Holds for every line that has an alert on `today` (`alerts_of`), and for few others:
+    a renewal not signed and due by `rules.DUE_SOON_DAYS` days from now, a droit not computed
+    for a signed year begun without acompte, an acompte paid for a year over and not
+    justified."""
+    return or_(
+        and_(
+            PostFunding.renewal_status != RenewalStatus.signee,
+            col(PostFunding.renewal_due_on) <= today + timedelta(days=rules.DUE_SOON_DAYS),
+        ),
+        and_(
+            col(PostFunding.advance_paid_on).is_(None),
+            PostFunding.year <= today.year,
+            PostFunding.renewal_status == RenewalStatus.signee,
+            PostFunding.entitlement <= 0,
+        ),
+        and_(
+            col(PostFunding.advance_paid_on).is_not(None),
+            col(PostFunding.justified_on).is_(None),
+            PostFunding.year < today.year,
+        ),
     )
 
 
@@ -492,8 +599,8 @@ def funding_alerts(
 def alerts_in(rows: Iterable[FundingLine]) -> list[FundingAlert]:
     """The alerts of lines already read, by kind then territory and year."""
     found = [FundingAlert(kind, line) for line in rows for kind in line.alerts]
-    order = list(AlertKind)
-    return sorted(found, key=lambda a: (order.index(a.kind), _fold(a.line.territory), a.line.year))
+    order = {kind: rank for rank, kind in enumerate(AlertKind)}
+    return sorted(found, key=lambda a: (order[a.kind], _fold(a.line.territory), a.line.year))
 
 
 def alert_count(

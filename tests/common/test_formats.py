@@ -1,10 +1,11 @@
 """French formats never raise on what the database holds, however large or odd."""
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -37,6 +38,18 @@ def test_a_number_past_babel_s_precision_is_written_in_scientific_notation():
 def test_a_whole_number_is_written_as_babel_writes_it(value):
     """Whole numbers skip Babel's pattern machinery (the maps write thousands of them)."""
     assert formats.number(value) == format_decimal(value, format="#,##0", locale="fr_FR")
+
+
+@given(
+    st.one_of(
+        st.decimals(min_value=-(10**14), max_value=10**14, allow_nan=False),
+        st.integers(min_value=-(10**14), max_value=10**14),
+        st.sampled_from([Decimal("0.005"), Decimal("0.015"), Decimal("-0.001"), Decimal("-0")]),
+    )
+)
+def test_an_amount_is_written_in_euros_as_babel_writes_it(value):
+    """Amounts skip Babel's pattern machinery (a funding book formats thousands of them)."""
+    assert formats.euros(value) == format_currency(value, "EUR", locale="fr_FR")
 
 
 @pytest.mark.parametrize("value", [1e30, -1e308, float("inf"), float("nan")])

@@ -2,12 +2,18 @@
 the Caf view; its fingerprint, which changes with every funding write; and the filters of
 the year's list. On 25/11/2026, SQLite and PostgreSQL."""
 
+from contextlib import nullcontext
 from datetime import date
 from decimal import Decimal
 
-from ctg_core.common.models import Role
+import pytest
+from sqlmodel import select
+
+from ctg_core.common.auth import CurrentUser
+from ctg_core.common.models import CooperationPost, FundingRule, PostFunding, Role, Territory
 from ctg_core.funding import queries as funding_queries
 from ctg_core.funding.rules import Stage
+from ctg_core.setup import demo
 from tests.conftest import TODAY
 from tests.factories import CARENE
 from tests.funding.conftest import alert_world, line_for, make_post
@@ -98,3 +104,90 @@ def test_the_year_list_is_filtered_by_territory_holder_stage_and_alert(world, ma
     ]
     assert funding_queries.matching(year, search="Pornic") == []
     assert funding_queries.matching(year) == list(year)
+
+
+def test_the_lines_read_as_plain_rows_are_the_database_rows_with_their_alerts(session, admin):
+    """The lines are read column by column, the yearly rules apart: on the demo (every stage
+    of the cycle), each line holds what the ORM reads of its row, post, territory, EPCI and
+    rule, and the alerts `alerts_of` finds on that row, on several days."""
+    demo.generate(session, today=TODAY)
+    rows = {line.id: line for line in session.exec(select(PostFunding))}
+    rule = {r.year: r for r in session.exec(select(FundingRule))}
+    for day in (TODAY, date(2026, 1, 5), date(2027, 3, 1)):
+        found = funding_queries.lines(session, admin, day)
+        assert sorted(line.id for line in found) == sorted(rows)
+        for line in found:
+            row = rows[line.id]
+            post = session.get(CooperationPost, row.post_id)
+            territory = session.get(Territory, post.territory_id)
+            epci = session.get(Territory, territory.epci_id) if territory.epci_id else None
+            stored = {name: getattr(row, name) for name in PostFunding.model_fields}
+            assert {name: getattr(line, name) for name in stored} == stored
+            year_rule = rule.get(row.year)
+            assert (line.rate, line.ceiling_per_fte, line.advance_share) == (
+                (year_rule.rate, year_rule.ceiling_per_fte, year_rule.advance_share)
+                if year_rule
+                else (None, None, None)
+            )
+            assert (line.territory_id, line.territory, line.holders) == (
+                territory.id,
+                territory.name,
+                post.officer_name,
+            )
+            assert line.epci == (epci.name if epci else territory.name)
+            assert line.alerts == funding_queries.alerts_of(row, day)
+            assert line.missing == funding_queries.missing_of(line, day)
+
+
+@pytest.mark.parametrize(
+    "day", [TODAY, date(2025, 10, 20), date(2026, 1, 5), date(2027, 3, 1), date(2027, 12, 31)]
+)
+def test_a_book_read_a_year_at_a_time_is_the_book_read_at_once(session, admin, day):
+    """With `reopen`, the book reads the first screen (this year's lines and every line with
+    an alert, chosen in SQL) and another year when asked for: same alerts, in the same
+    order, same lines, totals and Caf view as when every line is read at once — on the demo
+    (every stage of the cycle), on days before, within and after its years."""
+    demo.generate(session, today=TODAY)
+    officer = _officer_of_a_funded_territory(session)
+    for user in (admin, officer):
+        at_once = funding_queries.funding_book(session, user, day)
+        in_parts = funding_queries.funding_book(
+            session, user, day, reopen=lambda: nullcontext(session)
+        )
+        assert in_parts.alerts == at_once.alerts
+        assert in_parts.alert_count() == at_once.alert_count()
+        assert in_parts.years == at_once.years
+        for year in (*at_once.years, 2030):
+            assert in_parts.year(year) == at_once.year(year)
+            assert in_parts.totals(year) == at_once.totals(year)
+        assert in_parts.lines == at_once.lines == tuple(funding_queries.lines(session, user, day))
+        assert in_parts.caf_view.equals(at_once.caf_view)
+
+
+def test_a_book_reads_each_other_year_once(session, admin):
+    demo.generate(session, today=TODAY)
+    asked: list[int] = []
+
+    def reopen():
+        asked.append(1)
+        return nullcontext(session)
+
+    book = funding_queries.funding_book(session, admin, TODAY, reopen=reopen)
+    assert TODAY.year in book.years
+    book.year(TODAY.year)
+    assert asked == []  # the first screen's year is read with the book
+    other = next(year for year in book.years if year != TODAY.year)
+    assert book.year(other) is book.year(other)
+    assert len(asked) == 1
+
+
+def _officer_of_a_funded_territory(session):
+    territory_id = session.exec(
+        select(CooperationPost.territory_id).join(
+            PostFunding, PostFunding.post_id == CooperationPost.id
+        )
+    ).first()
+    return CurrentUser(
+        id=0, name="Chargée", email="c@example.org", role=Role.coop_officer,
+        territory_ids=frozenset({territory_id}),
+    )  # fmt: skip
