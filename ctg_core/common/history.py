@@ -241,6 +241,29 @@ class HistoryLine:
         return " ; ".join(str(c) for c in self.changes)
 
 
+def data_version(
+    session: Session,
+    tables: Iterable[tuple[Any, Any]],
+    history: sa.ColumnElement[bool] | None = None,
+) -> str:
+    """A fingerprint of some tables, for caches shared by sessions and processes: for each
+    `(key, marker)`, the rows' number, their highest key and the sum of `marker` (a column
+    that changes whenever the row does, its version; None: rows are only added or removed),
+    then, with `history`, the number and moment of the latest matching history line (every
+    command writes one: they tell apart two states whose rows happen to add up the same, a
+    database restored or rebuilt). One statement."""
+    figures: list[Any] = []
+    for key, marker in tables:
+        figures.append(sa.select(sa.func.count(key)).scalar_subquery())
+        figures.append(sa.select(sa.func.coalesce(sa.func.max(key), 0)).scalar_subquery())
+        if marker is not None:
+            figures.append(sa.select(sa.func.coalesce(sa.func.sum(marker), 0)).scalar_subquery())
+    if history is not None:
+        figures.append(sa.select(sa.func.max(ChangeLog.id)).where(history).scalar_subquery())
+        figures.append(sa.select(sa.func.max(ChangeLog.at)).where(history).scalar_subquery())
+    return "-".join(str(figure) for figure in session.execute(sa.select(*figures)).one())
+
+
 def history_lines(
     session: Session, entity: str, entity_id: int, *, since: datetime | None = None
 ) -> list[HistoryLine]:

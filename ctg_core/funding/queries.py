@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, and_, col, func, or_, select
 
-from ctg_core.common import formats
+from ctg_core.common import formats, history
 from ctg_core.common.auth import CurrentUser
 from ctg_core.common.errors import NotFound, PermissionDenied
 from ctg_core.common.history import HistoryLine, history_lines, readable_value
@@ -379,27 +379,17 @@ def _fold(name: str) -> str:
 def funding_version(session: Session) -> str:
     """A fingerprint that changes whenever a yearly line, a post, a holder or a rule is
     created, changed or removed (each change raises its row's version and writes a history
-    line): the Financement page keeps its `FundingBook` under it. One statement."""
-    figures = []
-    for key, version in (
-        (PostFunding.id, PostFunding.version),
-        (CooperationPost.id, CooperationPost.version),
-        (PostHolder.id, PostHolder.version),
-        (FundingRule.year, FundingRule.version),
-    ):
-        figures += [
-            select(func.count(key)).scalar_subquery(),  # type: ignore[arg-type]
-            select(func.coalesce(func.sum(version), 0)).scalar_subquery(),
-            select(func.coalesce(func.sum(key), 0)).scalar_subquery(),
-        ]
-    # Each funding command also writes its history line: its number and moment tell apart
-    # two states whose rows happen to add up the same (a database restored or rebuilt).
-    history = col(ChangeLog.entity).in_(FUNDING_ENTITIES)
-    figures += [
-        select(func.max(ChangeLog.id)).where(history).scalar_subquery(),
-        select(func.max(ChangeLog.at)).where(history).scalar_subquery(),
-    ]
-    return "-".join(str(figure) for figure in session.exec(select(*figures)).one())
+    line): the Financement page keeps its `FundingBook` under it."""
+    return history.data_version(
+        session,
+        [
+            (PostFunding.id, PostFunding.version),
+            (CooperationPost.id, CooperationPost.version),
+            (PostHolder.id, PostHolder.version),
+            (FundingRule.year, FundingRule.version),
+        ],
+        col(ChangeLog.entity).in_(FUNDING_ENTITIES),
+    )
 
 
 # The history entities of the funding commands.

@@ -18,14 +18,13 @@ from sqlalchemy import ColumnElement, case, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from ctg_core.common import config
+from ctg_core.common import config, history
 from ctg_core.common.auth import CurrentUser, readable_clause
 from ctg_core.common.models import (
     CLOSED_STATUSES,
     Action,
     ActionStatus,
     Axis,
-    ChangeLog,
     Convention,
     ConventionPhase,
     CooperationPost,
@@ -265,33 +264,22 @@ def overview_version(session: Session) -> str:
     actions, posts and their yearly lines, users (names), territories (reference loads) and
     the latest history line. Every command raises its row's version and writes a history
     line, so any write, in this process or another on the same database, changes it; the
-    overview page keeps its rows under it. One statement."""
-    figures: list[Any] = []
-    for key, version in (
-        (Convention.id, Convention.version),
-        (CooperationPost.id, CooperationPost.version),
-        (PostFunding.id, PostFunding.version),
-        (User.id, User.version),
-    ):
-        figures += [
-            select(func.count(key)).scalar_subquery(),  # type: ignore[arg-type]
-            select(func.coalesce(func.sum(version), 0)).scalar_subquery(),
-            select(func.coalesce(func.max(key), 0)).scalar_subquery(),
-        ]
-    # Actions are many (tens of thousands): their number and last id, not the sum of their
-    # versions; an edit of one shows in the history line every command writes.
-    figures += [
-        select(func.count(Action.id)).scalar_subquery(),  # type: ignore[arg-type]
-        select(func.coalesce(func.max(Action.id), 0)).scalar_subquery(),
-        select(func.count(PhaseChange.id)).scalar_subquery(),  # type: ignore[arg-type]
-        select(func.coalesce(func.max(PhaseChange.id), 0)).scalar_subquery(),
-        select(func.count(Territory.id)).scalar_subquery(),  # type: ignore[arg-type]
-        select(func.coalesce(func.max(Territory.id), 0)).scalar_subquery(),
-        select(func.coalesce(func.sum(Territory.population), 0)).scalar_subquery(),
-        select(func.max(ChangeLog.id)).scalar_subquery(),
-        select(func.max(ChangeLog.at)).scalar_subquery(),
-    ]
-    return "-".join(str(figure) for figure in session.exec(select(*figures)).one())
+    overview page keeps its rows under it."""
+    return history.data_version(
+        session,
+        [
+            (Convention.id, Convention.version),
+            # Tens of thousands of actions: not the sum of their versions (the time of the
+            # rest together); an edit of one shows in the history line its command writes.
+            (Action.id, None),
+            (PhaseChange.id, None),
+            (CooperationPost.id, CooperationPost.version),
+            (PostFunding.id, PostFunding.version),
+            (User.id, User.version),
+            (Territory.id, Territory.population),
+        ],
+        true(),
+    )
 
 
 def _in_scope(dep: str):  # type: ignore[no-untyped-def]
@@ -473,16 +461,28 @@ def _territory_phases_on(
 ) -> dict[int, ConventionPhase]:
     """The phase of each listed territory's CTG on `day`, whichever convention it was then: a
     territory that has since renewed its CTG was already covered by the previous one."""
-    query = (
-        select(Convention.territory_id, PhaseChange.phase)
+    # Each convention's latest change by `day` (numbered by the database), then the latest
+    # convention of each territory wins.
+    latest_first = func.row_number().over(
+        partition_by=PhaseChange.convention_id,
+        order_by=(col(PhaseChange.reached_on).desc(), col(PhaseChange.id).desc()),
+    )
+    changes = (
+        select(
+            Convention.territory_id,
+            PhaseChange.convention_id,
+            PhaseChange.phase,
+            latest_first.label("rank"),
+        )
         .join(Convention, Convention.id == PhaseChange.convention_id)  # type: ignore[arg-type]
         .join(Territory, Territory.id == Convention.territory_id)  # type: ignore[arg-type]
-        .where(
-            listed,
-            col(Convention.archived_at).is_(None),
-            PhaseChange.reached_on <= day,
-        )
-        .order_by(col(Convention.id), col(PhaseChange.reached_on), col(PhaseChange.id))
+        .where(listed, col(Convention.archived_at).is_(None), PhaseChange.reached_on <= day)
+        .subquery()
+    )
+    query = (
+        select(changes.c.territory_id, changes.c.phase)
+        .where(changes.c.rank == 1)
+        .order_by(changes.c.convention_id)
     )
     return {territory_id: phase for territory_id, phase in session.exec(query)}
 

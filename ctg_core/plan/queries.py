@@ -17,6 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from ctg_core.common import history
 from ctg_core.common.auth import (
     CurrentUser,
     editable_plan_clause,
@@ -104,14 +105,7 @@ def editable_conventions(session: Session, user: CurrentUser) -> list[Convention
 def conventions_version(session: Session) -> str:
     """A fingerprint that changes whenever a convention is created, changed or archived
     (each change raises its version): pages cache their lists of conventions under it."""
-    count, versions, last = session.exec(
-        select(
-            sa.func.count(Convention.id),  # type: ignore[arg-type]
-            sa.func.coalesce(sa.func.sum(Convention.version), 0),
-            sa.func.coalesce(sa.func.max(Convention.id), 0),  # type: ignore[arg-type]
-        )
-    ).one()
-    return f"{count}-{versions}-{last}"
+    return history.data_version(session, [(Convention.id, Convention.version)])
 
 
 def home_convention(
