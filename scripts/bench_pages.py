@@ -59,13 +59,15 @@ class Case:
     page: str  # a file of pages/ ("" for the default page)
     role: str
     edit: bool = False  # measure the rerun after one cell edit instead of the first run
-    # What is dropped first, as a write does: "rows" the overview's rows (any write), "book"
-    # the Financement book too (a funding write).
+    # What is dropped first, as a write does: "actions" the overview's action counts (a write
+    # to an action), "rows" all its rows (a write to a convention or a user), "book" the
+    # Financement book too (a funding write).
     cold: str = ""
 
 
 CASES = [
     Case("Vue d'ensemble", "", "admin"),
+    Case("Vue d'ensemble, actions recomptées", "", "admin", cold="actions"),
     Case("Vue d'ensemble, lignes relues", "", "admin", cold="rows"),
     Case("Vue d'ensemble, lignes + livre relus", "", "admin", cold="book"),
     Case("Convention", "pages/convention.py", "admin"),
@@ -147,7 +149,7 @@ def one_run(case: Case, persona_id: int) -> tuple[float, float]:
         from ui.funding_book import forget_books
         from ui.overview_rows import forget_rows
 
-        forget_rows()
+        forget_rows(keep_facts=case.cold == "actions")
         if case.cold == "book":
             forget_books()
     spent = timed(at.run)

@@ -1,52 +1,92 @@
 """The overview's territory rows, read once per state of the data and per reader, shared by
 every session of the process.
 
-At national scale the overview counts the actions, posts and phases of some 1,250
-territories: that reading costs more than the rest of the page. Rows are read again only when
-something they show changed (`overview_queries.overview_version`, in this process or any
-other on the same database), when the day changes, or for other filters.
+At national scale the overview reads some 1,250 territories with their conventions, posts
+and phases, and counts tens of thousands of actions: that reading costs more than the rest of
+the page. It is kept in two parts, each under its own fingerprint (a write in this process or
+in any other on the same database changes it):
+
+- the territories with their convention, post and phase (`overview.territory_facts`), read
+  again after a write to a convention, a post, its funding, a user or a territory;
+- the action counts (`overview.action_counts`), read again after a write to an action — the
+  frequent one (quick updates in committee, the officers' table), which then costs only the
+  counting.
+
+Both are also read again when the day changes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from types import MappingProxyType
 
 import streamlit as st
 
 from ctg_core.common import config, db
 from ctg_core.common.auth import CurrentUser
 from ctg_core.overview import queries as overview
-from ctg_core.overview.queries import OverviewFilters, TerritoryRow
+from ctg_core.overview.queries import ActionCounts, OverviewFilters, TerritoryRow
 
 
 def territory_rows(
     user: CurrentUser, today: date, filters: OverviewFilters, scope: str
 ) -> list[TerritoryRow]:
-    """`overview.territory_rows` for `user`, from the cache when the data has not changed."""
+    """`overview.territory_rows` for `user`, from the caches when the data has not changed."""
     with db.session() as session:
-        version = overview.overview_version(session)
+        facts_version = overview.facts_version(session)
+        actions_version = overview.actions_version(session)
     reader = (user.id, user.role.value, tuple(sorted(user.territory_ids)))
-    cached = _cached_rows(reader, config.database_url(), version, today, filters, scope, user)
-    return list(cached)  # the rows are frozen; the list is the caller's own
+    where = (reader, config.database_url(), today, scope)
+    rows = _cached_rows(where, facts_version, actions_version, filters, user)
+    return list(rows)  # the rows are frozen; the list is the caller's own
 
 
-# A resource, not data: the rows are shared as they are (no pickling on each run). About
-# 1 MB for the national list of an administrator: 32 lists (readers × filters) at the most.
+# Resources, not data: shared as they are (no pickling on each run). About 1 MB for the
+# national rows of an administrator: a few dozen lists at the most.
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _cached_rows(
-    reader: tuple,
-    database_url: str,
-    version: str,
-    today: date,
+    where: tuple,
+    facts_version: str,
+    actions_version: str,
     filters: OverviewFilters,
-    scope: str,
     _user: CurrentUser,
 ) -> tuple[TerritoryRow, ...]:
-    """(`_user` is not part of the key: `reader` stands for it.)"""
+    """(`_user` is not part of the keys: `where` holds the reader that stands for it.)"""
+    facts = _cached_facts(where, facts_version, _user)
+    counts = _cached_counts(where, actions_version, filters.axes, _user)
+    rows = overview.with_action_counts(facts, counts)
+    _, _, today, _ = where
     with db.session() as session:
-        return tuple(overview.territory_rows(session, _user, today, filters, scope))
+        return tuple(overview.apply_filters(session, rows, filters, today))
 
 
-def forget_rows() -> None:
-    """Drop every cached row list (the next run reads them again)."""
-    _cached_rows.clear()
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _cached_facts(where: tuple, facts_version: str, _user: CurrentUser) -> tuple[TerritoryRow, ...]:
+    _, _, today, scope = where
+    with db.session() as session:
+        return tuple(overview.territory_facts(session, _user, today, scope))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _cached_counts(
+    where: tuple, actions_version: str, axes: tuple[str, ...], _user: CurrentUser
+) -> Mapping[int, ActionCounts]:
+    _, _, today, scope = where
+    with db.session() as session:
+        return MappingProxyType(overview.action_counts(session, _user, scope, axes, today))
+
+
+def forget_rows(*, keep_facts: bool = False) -> None:
+    """Drop the cached rows (the next run reads them again), all of them or, as after a write
+    to an action, all but the territories' facts."""
+    for cached in (
+        (_cached_rows, _cached_counts)
+        if keep_facts
+        else (
+            _cached_rows,
+            _cached_facts,
+            _cached_counts,
+        )
+    ):
+        cached.clear()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -25,6 +25,7 @@ from ctg_core.common.models import (
     Action,
     ActionStatus,
     Axis,
+    ChangeLog,
     Convention,
     ConventionPhase,
     CooperationPost,
@@ -207,27 +208,37 @@ def territory_rows(
     departement: str | None = None,
 ) -> list[TerritoryRow]:
     """Territories of the département (or of every one, for `FRANCE`) the user may see, each
-    with its latest convention.
+    with its latest convention and its actions counted (of the filters' axes).
 
     Caf roles see every EPCI (with or without a CTG) and every commune holding a CTG of its
     own; officers and committee members see the territories of their scope. Sorted by name.
     """
     filters = filters or OverviewFilters()
     dep = departement or config.departement()
+    rows = territory_facts(session, user, today, dep)
+    counted = with_action_counts(rows, action_counts(session, user, dep, filters.axes, today))
+    return apply_filters(session, counted, filters, today)
+
+
+def territory_facts(
+    session: Session, user: CurrentUser, today: date, departement: str
+) -> list[TerritoryRow]:
+    """`territory_rows` before its actions are counted (counts at zero), unfiltered: what
+    changes only with a convention, a post, its funding, a user or a territory (the overview
+    page keeps it apart from the counts, which change with every quick update)."""
+    dep = departement
     conventions = _latest_conventions(session, user, dep)
     # The helpers select by this SQL condition, not by lists of ids: at national scale a list
     # of a thousand ids costs more to bind than the query costs to run.
     listed = _listed(user, dep)
     territories = list(session.exec(_TERRITORY_COLUMNS.where(listed)))
     epci_codes = _epci_codes(session, dep)
-    actions = _action_counts(session, user, dep, filters.axes, today)
     posts = _post_facts(session, listed, today)
     phases_then = _territory_phases_on(session, listed, year_before(today))
     advisors = _names(session, {c.advisor_id for c in conventions.values() if c.advisor_id})
     rows = []
     for t in territories:
         c = conventions.get(t.id)  # type: ignore[arg-type]
-        counts = actions.get(c.id, _ActionCounts()) if c else _ActionCounts()  # type: ignore[arg-type]
         officer, pending_now, pending_then = posts.get(t.id, ("", 0, 0))  # type: ignore[arg-type]
         rows.append(
             TerritoryRow(
@@ -245,10 +256,6 @@ def territory_rows(
                 ends_on=c.ends_on if c else None,
                 advisor_name=advisors.get(c.advisor_id, "") if c and c.advisor_id else "",
                 officer_name=officer,
-                actions=counts.total,
-                actions_done=counts.done,
-                actions_late=counts.late,
-                actions_abandoned=counts.abandoned,
                 renewals_pending=pending_now,
                 phase_year_ago=phases_then.get(t.id),  # type: ignore[arg-type]
                 renewals_pending_year_ago=pending_then,
@@ -256,29 +263,60 @@ def territory_rows(
             )
         )
     rows.sort(key=lambda r: (_sort_key(r.name), r.code))
-    return apply_filters(session, rows, filters, today)
+    return rows
 
 
-def overview_version(session: Session) -> str:
-    """A fingerprint of everything `territory_rows` reads: conventions, their phase changes,
-    actions, posts and their yearly lines, users (names), territories (reference loads) and
-    the latest history line. Every command raises its row's version and writes a history
-    line, so any write, in this process or another on the same database, changes it; the
-    overview page keeps its rows under it."""
+def with_action_counts(
+    rows: Iterable[TerritoryRow], counts: Mapping[int, ActionCounts]
+) -> list[TerritoryRow]:
+    """The rows with their convention's action counts (new rows: the given ones may be
+    shared)."""
+    counted = []
+    for row in rows:
+        found = counts.get(row.convention_id) if row.convention_id else None  # type: ignore[arg-type]
+        if found:
+            row = replace(
+                row,
+                actions=found.total,
+                actions_done=found.done,
+                actions_late=found.late,
+                actions_abandoned=found.abandoned,
+            )
+        counted.append(row)
+    return counted
+
+
+# What the rows show, and the history entities of the commands that change it: the overview
+# keeps its rows under these fingerprints (a sign-in, an indicator or a meeting leaves them).
+FACT_ENTITIES = ("convention", "post", "post_holder", "funding", "user")
+ACTION_ENTITIES = ("action",)
+
+
+def facts_version(session: Session) -> str:
+    """A fingerprint of what `territory_facts` reads: conventions, their phase changes, posts
+    and their yearly lines, users (names), territories (reference loads), and the latest
+    history line of their commands. Any such write, in this process or another on the same
+    database, changes it."""
     return history.data_version(
         session,
         [
             (Convention.id, Convention.version),
-            # Tens of thousands of actions: not the sum of their versions (the time of the
-            # rest together); an edit of one shows in the history line its command writes.
-            (Action.id, None),
             (PhaseChange.id, None),
             (CooperationPost.id, CooperationPost.version),
             (PostFunding.id, PostFunding.version),
             (User.id, User.version),
             (Territory.id, Territory.population),
         ],
-        true(),
+        col(ChangeLog.entity).in_(FACT_ENTITIES),
+    )
+
+
+def actions_version(session: Session) -> str:
+    """A fingerprint of what `action_counts` reads: the actions' number and the latest history
+    line of an action command (tens of thousands of actions: not the sum of their versions,
+    which would cost the time of everything else)."""
+    return history.data_version(
+        session, [(Action.id, None)], col(ChangeLog.entity).in_(ACTION_ENTITIES)
     )
 
 
@@ -340,17 +378,19 @@ def _epci_codes(session: Session, dep: str) -> dict[int, str]:
     return {ident: code for ident, code in session.exec(query)}
 
 
-@dataclass
-class _ActionCounts:
+@dataclass(frozen=True)
+class ActionCounts:
+    """Actions of a convention (of the chosen axes): all, réalisées, en retard, abandonnées."""
+
     total: int = 0
     done: int = 0
     late: int = 0
     abandoned: int = 0
 
 
-def _action_counts(
+def action_counts(
     session: Session, user: CurrentUser, dep: str, axis_codes: tuple[str, ...], today: date
-) -> dict[int, _ActionCounts]:
+) -> dict[int, ActionCounts]:
     """Per live convention of `dep` the user may read: actions (of the chosen axes, if any),
     réalisées, abandonnées, en retard (the rule of `is_late`), counted by the database in
     one grouped query."""
@@ -386,7 +426,7 @@ def _action_counts(
             col(Axis.code).in_(axis_codes)
         )
     return {
-        convention_id: _ActionCounts(int(total), int(done), int(late_count), int(abandoned))
+        convention_id: ActionCounts(int(total), int(done), int(late_count), int(abandoned))
         for convention_id, total, done, abandoned, late_count in session.exec(query)
     }
 
