@@ -80,13 +80,10 @@ def _cached_counts(
 def forget_rows(*, keep_facts: bool = False) -> None:
     """Drop the cached rows (the next run reads them again), all of them or, as after a write
     to an action, all but the territories' facts."""
-    for cached in (
-        (_cached_rows, _cached_counts)
+    parts = (
+        [_cached_rows, _cached_counts]
         if keep_facts
-        else (
-            _cached_rows,
-            _cached_facts,
-            _cached_counts,
-        )
-    ):
+        else [_cached_rows, _cached_counts, _cached_facts]
+    )
+    for cached in parts:
         cached.clear()
