@@ -618,24 +618,16 @@ def indicator_legend_html(layer: IndicatorLayer, drawn_codes: Iterable[str]) -> 
     values = sorted(v.value for v in layer.values.values())
     missing = sum(1 for code in drawn_codes if code not in layer.values)
 
-    def swatch(colour: str, text: str) -> str:
-        return (
-            '<li style="display:flex;align-items:center;gap:.5em;margin:.15em 0">'
-            f'<span aria-hidden="true" style="display:inline-block;width:1.1em;height:1.1em;'
-            f'border-radius:2px;border:1px solid #9AA3AE;background:{colour}"></span>'
-            f"<span>{html.escape(text)}</span></li>"
-        )
-
     items = []
     lower = values[0] if values else 0.0
     for index, upper in enumerate(bounds):
         low_text = formats.number(lower, layer.digits)
         high_text = formats.number(upper, layer.digits)
         text = f"{low_text} à {high_text}" if low_text != high_text else high_text
-        items.append(swatch(_layer_colour(index, len(bounds)), text))
+        items.append(_legend_item(_layer_colour(index, len(bounds)), text))
         above = [v for v in values if v > upper]
         lower = above[0] if above else upper
-    items.append(swatch(NO_VALUE_COLOUR, f"pas de valeur : {missing}"))
+    items.append(_legend_item(NO_VALUE_COLOUR, f"pas de valeur : {missing}"))
     unit = f" ({layer.unit})" if layer.unit else ""
     return (
         f'<p style="margin:0 0 .3em 0;font-weight:600">{html.escape(layer.title)}'
