@@ -4,8 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import boundary, navigation
-from ui.auth import sign_in
+from ui import boundary, first_paint, navigation
+from ui.auth import persona_picker, sign_in
+from ui.page_lang import french_pages
 
 boundary.install()  # every error of every page, fragment and callback is shown in French
 
@@ -15,16 +16,12 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="expanded",
 )
-# The pages are in French: screen readers read them with a French voice (Streamlit serves
-# `lang="en"`). Constants only, no user text; the block itself takes no room on the page.
-with st.container(key="page-lang"):
-    st.html(
-        '<style>[data-testid="stLayoutWrapper"]:has(> .st-key-page-lang) { display: none; }'
-        "</style>"
-        '<script>document.documentElement.lang = "fr";</script>',
-        unsafe_allow_javascript=True,
-    )
+with st.container(key="page-lang"):  # takes no room on the page
+    french_pages(key="page-lang-script")
 
 user = sign_in()
 menu = navigation.menu_for(user)  # the role's pages in the menu; the others hidden, refused
-navigation.run(st.navigation(menu.pages), menu, user)
+page = st.navigation(menu.pages)
+if not first_paint.light_pass(menu.ids.get(id(page))):
+    persona_picker()  # mode démonstration only
+navigation.run(page, menu, user)

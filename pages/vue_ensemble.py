@@ -6,8 +6,10 @@ of the départements (conventions and phases per département) from which a clic
 headline figures and filters; the list leads back to France. A département whose map layer
 is not installed shows a French message instead of its map (the table still works).
 
-The map is sent first (it is the slowest thing to appear in the browser), in a fragment so
-that clicking a territory only reruns the map and its side panel. The table, in the second
+The map is drawn in the page itself (`ui/leaflet_map.py`), in a fragment so that clicking a
+territory only reruns the map and its side panel. A browser's first page is drawn in two
+passes (`ui/first_paint.py`): the title, the tabs and the map, then, once the map reports it
+is drawn, the figures, lists and legend around it. The table, in the second
 tab, is the map's accessible twin: same rows, same phase in words, and selecting a row opens
 the same summary with the same link to the convention.
 """
@@ -19,7 +21,6 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from ctg_core.common import config, db, formats
 from ctg_core.common.models import MeasureKind, TerritoryKind
@@ -31,10 +32,11 @@ from ctg_core.overview import queries as overview
 from ctg_core.overview.queries import FRANCE, DepartementRow, OverviewKpis, TerritoryRow
 from ctg_core.plan import queries as plan_queries
 from ctg_core.reference import territories
-from ui import overview_rows
+from ui import first_paint, overview_rows
 from ui.auth import current_user
 from ui.downloads import download_buttons
 from ui.funding_book import funding_book
+from ui.leaflet_map import leaflet_map
 from ui.overview_filters import current_filters, sidebar_filters
 from ui.plain_text import md
 
@@ -134,18 +136,14 @@ def signed(delta: int) -> str:
 
 
 def select_from_map() -> None:
-    value = st.session_state.get(MAP_KEY) or {}
-    feature = value.get("last_active_drawing") or {}
-    code = (feature.get("properties") or {}).get("code")
+    code = (st.session_state.get(MAP_KEY) or {}).get("clicked")
     if code:
         st.session_state[SELECTED_KEY] = str(code)
 
 
 def drill_from_map() -> None:
     """A département clicked on the national map: open it (the fragment reruns the page)."""
-    value = st.session_state.get(FRANCE_MAP_KEY) or {}
-    feature = value.get("last_active_drawing") or {}
-    code = (feature.get("properties") or {}).get("code")
+    code = (st.session_state.get(FRANCE_MAP_KEY) or {}).get("clicked")
     if code:
         go_to(str(code))
         st.session_state[DRILL_KEY] = True
@@ -361,10 +359,12 @@ def layer_switch(departement: str, layer: overview_map.IndicatorLayer | None) ->
 @st.fragment
 def france_map_and_panel(departements: list[DepartementRow]) -> None:
     """The national map: a click on a département opens its EPCI map."""
+    first_paint.rerun_if_drawn()
     shapes = france_shapes()
     left, right = st.columns([3, 1])
     with left:
         if shapes is None:
+            first_paint.end_light_pass()
             st.warning(
                 "La carte de France n'est pas installée sur ce serveur "
                 "(`python scripts/build_geodata.py --france`) : choisissez un département "
@@ -372,18 +372,19 @@ def france_map_and_panel(departements: list[DepartementRow]) -> None:
                 icon=":material/map:",
             )
         else:
-            st_folium(
+            leaflet_map(
                 overview_map.france_map(departements, shapes),
                 key=FRANCE_MAP_KEY,
                 height=520,
-                use_container_width=True,
-                returned_objects=["last_active_drawing"],
-                on_change=drill_from_map,
+                on_click=drill_from_map,
+                on_drawn=first_paint.map_drawn,
             )
             st.caption(
                 "Cliquez sur un département pour afficher ses EPCI (ou choisissez-le dans la "
                 "liste « Échelle de la carte »). Contours : IGN Admin Express."
             )
+    if first_paint.is_light():
+        return
     with right:
         st.html(overview_map.france_legend_html(departements))
     if st.session_state.pop(DRILL_KEY, False):
@@ -409,7 +410,9 @@ def departement_table(departements: list[DepartementRow]) -> None:
 
 @st.fragment
 def map_and_panel(rows: list[TerritoryRow], departement: str, tiles: str) -> None:
+    first_paint.rerun_if_drawn()
     if not territories.layers_installed(departement):  # checked each run: not cached
+        first_paint.end_light_pass()
         st.warning(str(territories.MissingLayer(departement)), icon=":material/map:")
         st.caption("Les chiffres et l'onglet Tableau restent disponibles.")
         return
@@ -418,17 +421,20 @@ def map_and_panel(rows: list[TerritoryRow], departement: str, tiles: str) -> Non
     layer = indicator_layer(departement)
     left, right = st.columns([3, 1])
     with left:
-        st_folium(
+        leaflet_map(
             overview_map.indicator_map(rows, shapes, layer, tiles=tiles)
             if layer
             else overview_map.overview_map(rows, shapes, tiles=tiles),
             key=MAP_KEY,
             height=520,
-            use_container_width=True,
-            returned_objects=["last_active_drawing"],
-            on_change=select_from_map,
+            on_click=select_from_map,
+            on_drawn=first_paint.map_drawn,
         )
         st.caption("Contours : IGN Admin Express · populations municipales : INSEE.")
+    if first_paint.is_light():
+        with switch:
+            first_paint.keep_place(66)
+        return
     with right:
         if layer:
             st.html(overview_map.indicator_legend_html(layer, [r.code for r in rows]))
@@ -513,14 +519,16 @@ st.caption(
     f"affiché{'s' if len(rows) > 1 else ''} · situation au {formats.long_day(today)}"
     f" · évolutions sur 12 mois, depuis le {formats.day(overview.year_before(today))}"
 )
-if len(loaded) > 1:
-    scope_picker(loaded, scope)
+light = first_paint.is_light()  # the map first, the rest once it is drawn: ui/first_paint.py
+picker_area = st.container()
 kpi_area = st.container()
 # Only the open tab is computed: the table's grid is not loaded while the map is shown.
 map_tab, table_tab = st.tabs(
     ["Carte", "Tableau"], key="vue", on_change="rerun", bind="query-params"
 )
 departements = overview.departement_rows(rows, departement_names()) if national else []
+if light and (not rows or table_tab.open):
+    first_paint.end_light_pass()
 if not rows:
     st.info("Aucun territoire ne correspond aux filtres choisis.", icon=":material/filter_alt:")
 elif table_tab.open:
@@ -534,6 +542,16 @@ elif national:
 else:
     with map_tab:
         map_and_panel(rows, scope, config.map_tiles())
+if light:
+    if len(loaded) > 1:
+        with picker_area:
+            first_paint.keep_place(72)
+    with kpi_area:
+        first_paint.keep_place(257, "Chiffres clés en cours de chargement…")
+    st.stop()
+if len(loaded) > 1:
+    with picker_area:
+        scope_picker(loaded, scope)
 # The figures are read and drawn once the map is on its way (their place is above it).
 with db.session() as session:
     population = overview.departement_population(session, scope)

@@ -55,6 +55,22 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 EPCI_COUNT = 17
+# Injected in every document (the page and any frame): checked every 10 ms, the time of the
+# first frame painted with the EPCI polygons, as an absolute time (ms since the
+# epoch) so that a map drawn in a frame compares with the page's own navigation start.
+POLYGONS_MARK_JS = """(() => {
+    // A timer, not a chain of animation frames: streamlit-folium's frame rewrites its
+    // document, which drops the frames' callbacks asked for before.
+    const timer = setInterval(() => {
+        if (document.querySelectorAll("path.leaflet-interactive").length >= %d) {
+            clearInterval(timer);
+            requestAnimationFrame((now) => {
+                window.__ctgPolygonsAt = performance.timeOrigin + now;
+            });
+        }
+    }, 10);
+})();"""
+POLYGONS_AT_JS = "window.__ctgPolygonsAt || null"
 FIRST_PAINT_JS = """new Promise(resolve => new PerformanceObserver(list => {
     const paint = list.getEntriesByName("first-contentful-paint")[0];
     if (paint) resolve(paint.startTime);
@@ -138,6 +154,7 @@ def bench_browser(database_url: str, bare_script: Path, minimal_script: Path, ru
 
         def fresh_page():  # type: ignore[no-untyped-def]
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.add_init_script(POLYGONS_MARK_JS % EPCI_COUNT)
             _block_outside(context, aborted)
             return context, context.new_page()
 
@@ -151,38 +168,57 @@ def bench_browser(database_url: str, bare_script: Path, minimal_script: Path, ru
             context.close()
             return title, paint / 1000
 
-        def polygons_drawn(url: str) -> float:
+        def polygons_drawn(url: str) -> tuple[float, float]:
+            """(in the page: navigation start → the frame after the polygons are in the
+            document; seen from outside: `goto` → Playwright sees them visible), seconds."""
             context, page = fresh_page()
             start = time.perf_counter()
             page.goto(url, wait_until="commit")
-            polygons = page.frame_locator('iframe[title*="st_folium"]').locator(
-                "path.leaflet-interactive"
-            )
+            polygons = page.locator("path.leaflet-interactive")
+            if url == minimal_app.url:  # streamlit-folium: the map is in a frame
+                polygons = page.frame_locator('iframe[title*="st_folium"]').locator(
+                    "path.leaflet-interactive"
+                )
             polygons.nth(EPCI_COUNT - 1).wait_for(state="visible", timeout=60_000)
-            elapsed = time.perf_counter() - start
+            seen = time.perf_counter() - start
+            origin = page.evaluate("performance.timeOrigin")
+            marks = [frame.evaluate(POLYGONS_AT_JS) for frame in page.frames]
             context.close()
-            return elapsed
+            return (min(m for m in marks if m) - origin) / 1000, seen
 
         for _ in range(2):  # the servers' first runs import and cache
             bare()
             polygons_drawn(app.url)
             polygons_drawn(minimal_app.url)
-        titles, paints, maps, minimal = [], [], [], []
+        titles, paints, maps, maps_seen, minimal, minimal_seen = [], [], [], [], [], []
         for _ in range(runs):
             title, paint = bare()
             titles.append(title)
             paints.append(paint)
-            maps.append(polygons_drawn(app.url))
-            minimal.append(polygons_drawn(minimal_app.url))
+            drawn, seen = polygons_drawn(app.url)
+            maps.append(drawn)
+            maps_seen.append(seen)
+            drawn, seen = polygons_drawn(minimal_app.url)
+            minimal.append(drawn)
+            minimal_seen.append(seen)
         browser.close()
 
-    t, f, m, r = median_ms(titles), median_ms(paints), median_ms(maps), median_ms(minimal)
+    t, f = median_ms(titles), median_ms(paints)
+    m, ms, r, rs = (
+        median_ms(maps),
+        median_ms(maps_seen),
+        median_ms(minimal),
+        median_ms(minimal_seen),
+    )
     print(f"Chromium hors ligne (médiane de {runs}, {os.cpu_count()} cœurs) :")
-    print(f"  page nue : premier affichage {f:.0f} ms, titre visible {t:.0f} ms")
-    print(f"  vue d'ensemble : polygones visibles {m:.0f} ms")
+    print(f"  page nue : premier affichage {f:.0f} ms, titre visible (vu de Playwright) {t:.0f} ms")
+    print(f"  vue d'ensemble : polygones affichés {m:.0f} ms (vus de Playwright : {ms:.0f} ms)")
     print(f"  ratio navigateur : {m / f:.2f}× le premier affichage (cible ≤ 1,5×)")
-    print(f"                     {m / t:.2f}× le titre visible de la page nue")
-    print(f"  repère, carte minimale de 17 carrés : {r:.0f} ms, {r / f:.2f}× le premier affichage")
+    print(f"                     vu de Playwright : {ms / t:.2f}× le titre visible de la page nue")
+    print(
+        f"  repère, carte minimale de 17 carrés (streamlit-folium) : {r:.0f} ms, {r / f:.2f}× "
+        f"le premier affichage (vue de Playwright : {rs:.0f} ms, {rs / t:.2f}×)"
+    )
     blocked = sorted({urlparse(url).hostname or url for url in aborted})
     print(f"  requêtes extérieures bloquées : {len(aborted)} ({', '.join(blocked) or 'aucune'})")
 

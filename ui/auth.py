@@ -22,6 +22,7 @@ from ui.plain_text import md
 
 PERSONA_KEY = "persona_id"
 USER_KEY = "current_user"
+PERSONA_LABELS_KEY = "persona_labels"  # the profiles' labels, read by `_demo_user`
 SIGNED_IN_KEY = "signed_in_email"  # whose sign-in this browser session already recorded
 
 
@@ -165,6 +166,24 @@ def _sign_out() -> None:
 # --- mode démonstration ---------------------------------------------------------------------
 
 
+def persona_picker() -> None:
+    """The mode démonstration's list of profiles, in the sidebar (app.py draws it after the
+    menu, except in a light first pass: `ui.first_paint`); nothing when sign-in is
+    configured."""
+    labels: dict[int, str] | None = st.session_state.get(PERSONA_LABELS_KEY)
+    if labels is None or auth_configured():
+        return
+    with st.sidebar:
+        st.selectbox(
+            "Profil de démonstration",
+            options=list(labels),
+            format_func=labels.__getitem__,
+            key=PERSONA_KEY,
+            placeholder="Choisissez un profil",
+            help="Mode démonstration : choisissez un rôle pour voir ce qu'il peut faire.",
+        )
+
+
 def _demo_user() -> CurrentUser:
     with db.session() as session:
         personas = auth.demo_personas(session)
@@ -183,15 +202,9 @@ def _demo_user() -> CurrentUser:
         st.session_state[PERSONA_KEY] = None
     elif missing or (chosen is not None and chosen not in by_id):
         st.session_state[PERSONA_KEY] = personas[0].id
-    with st.sidebar:
-        st.selectbox(
-            "Profil de démonstration",
-            options=list(by_id),
-            format_func=lambda pid: f"{by_id[pid].role.label} — {by_id[pid].name}",
-            key=PERSONA_KEY,
-            placeholder="Choisissez un profil",
-            help="Mode démonstration : choisissez un rôle pour voir ce qu'il peut faire.",
-        )
+    else:  # kept even in a run that does not draw the list (a light first pass)
+        st.session_state[PERSONA_KEY] = chosen
+    st.session_state[PERSONA_LABELS_KEY] = {p.id: f"{p.role.label} — {p.name}" for p in personas}
     notice = "**Mode démonstration** — aucune connexion n'est configurée."
     if demo_data:
         notice += (
@@ -201,6 +214,7 @@ def _demo_user() -> CurrentUser:
     with st.container(key="demo-banner"):  # the presenter draws it as one thin line
         st.info(notice, icon=":material/science:")
     if st.session_state[PERSONA_KEY] is None:
+        persona_picker()
         st.title("CTG Pilotage")
         st.error(
             "Ce profil de démonstration a été désactivé par l'administrateur : choisissez-en "

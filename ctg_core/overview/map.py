@@ -6,7 +6,7 @@ Built to work offline and to stay cheap in the browser:
 - One GeoJSON layer holds every territory, with its style and escaped tooltip texts in its
   properties; names are drawn as non-interactive labels (no tiles needed).
 - Element ids are numbered, not random, so the same rows always give the same map: a
-  rerun of the page then leaves the map's iframe alone.
+  rerun of the page then leaves the drawn map alone.
 """
 
 from __future__ import annotations

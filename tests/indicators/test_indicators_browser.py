@@ -17,7 +17,7 @@ from tests.streamlit_server import Server, browser, offline_context, streamlit_s
 pytestmark = pytest.mark.browser
 
 TIMEOUT_MS = 60_000
-MAP_FRAME = 'iframe[title*="st_folium"]'
+MAP = ".ctg-map"  # the overview map's container in the page (ui/leaflet_map.py)
 COVERAGE = "Taux de couverture en accueil du jeune enfant"
 PLACES = "Places en établissements d'accueil du jeune enfant"
 
@@ -49,11 +49,11 @@ def choose(page, label: str, option: str) -> None:  # type: ignore[no-untyped-de
 
 
 def layer_fills(page) -> list[str]:  # type: ignore[no-untyped-def]
-    frame = next(f for f in page.frames if "st_folium" in f.url)
-    return frame.evaluate(
+    return page.evaluate(
         """() => {
             const fills = [];
-            window.map.eachLayer(l => { if (l.feature && l.options.fillColor)
+            document.querySelector('.ctg-map').ctgMap.eachLayer(l => {
+                if (l.feature && l.options.fillColor)
                 fills.push(l.options.fillColor.toUpperCase()); });
             return fills;
         }"""
@@ -62,7 +62,8 @@ def layer_fills(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 def open_map(page, url: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(url)
-    page.frame_locator(MAP_FRAME).locator("path.leaflet-interactive").nth(16).wait_for()
+    page.locator(MAP).locator("path.leaflet-interactive").nth(16).wait_for()
+    page.get_by_text("Conventions signées").wait_for()  # a first visit: the rest after the map
 
 
 def test_the_comparison_chart_shows_every_territory_and_the_departement(

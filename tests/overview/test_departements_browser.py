@@ -29,7 +29,8 @@ from tests.streamlit_server import (  # noqa: F401  (fixtures)
 pytestmark = pytest.mark.browser
 
 TIMEOUT_MS = 60_000
-MAP_FRAME = 'iframe[title*="st_folium"]'
+MAP = ".ctg-map"  # the map's container in the page (ui/leaflet_map.py)
+MAP_JS = "document.querySelector('.ctg-map').ctgMap"  # its Leaflet map
 
 
 def epci_count(departement: str) -> int:
@@ -56,17 +57,16 @@ def page_in(browser, tmp_path_factory):  # noqa: F811
 
 def drawn_codes(page) -> list[str]:  # type: ignore[no-untyped-def]
     """Codes of the map's interactive features that have a visible box."""
-    frame = next(f for f in page.frames if "st_folium" in f.url)
-    return frame.evaluate(
-        """() => {
+    return page.evaluate(
+        f"""() => {{
             const codes = [];
-            window.map.eachLayer(l => {
+            {MAP_JS}.eachLayer(l => {{
                 const box = l._path && l._path.getBBox();
                 if (l.feature && l.feature.properties.code && box && box.width > 0)
                     codes.push(l.feature.properties.code);
-            });
+            }});
             return codes.sort();
-        }"""
+        }}"""
     )
 
 
@@ -89,7 +89,7 @@ def test_a_departement_named_by_ctg_departement_draws_its_epci_offline(departeme
     expected = epci_count(departement)
     page, context = page_in(server)
 
-    polygons = page.frame_locator(MAP_FRAME).locator("path.leaflet-interactive")
+    polygons = page.locator(MAP).locator("path.leaflet-interactive")
     polygons.nth(expected - 1).wait_for(state="visible")
 
     epci = [c for c in drawn_codes(page) if len(c) == 9]
@@ -115,31 +115,29 @@ def settled(page, caption: str) -> None:  # type: ignore[no-untyped-def]
     keeps the old element on screen until the new run has drawn its own)."""
     page.get_by_text(caption).wait_for(state="visible")
     page.wait_for_function(
-        f"document.querySelectorAll('{MAP_FRAME}').length === 1"
+        f"document.querySelectorAll('{MAP}').length === 1"
         " && !document.querySelector('[data-stale=\"true\"]')"
     )
 
 
 def click_on(page, lat_lng: tuple[float, float]) -> None:  # type: ignore[no-untyped-def]
-    iframe = page.locator(MAP_FRAME)
-    iframe.scroll_into_view_if_needed()
-    box = iframe.bounding_box()
-    frame = next(f for f in page.frames if "st_folium" in f.url)
-    x, y = frame.evaluate(
-        """([lat, lng]) => {
-            const p = window.map.latLngToContainerPoint([lat, lng]);
-            const r = window.map.getContainer().getBoundingClientRect();
+    page.locator(MAP).scroll_into_view_if_needed()
+    x, y = page.evaluate(
+        f"""([lat, lng]) => {{
+            const map = {MAP_JS};
+            const p = map.latLngToContainerPoint([lat, lng]);
+            const r = map.getContainer().getBoundingClientRect();
             return [r.left + p.x, r.top + p.y];
-        }""",
+        }}""",
         list(lat_lng),
     )
-    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.mouse.click(x, y)
 
 
 def test_the_national_map_drills_into_a_departement_and_back_to_france(national_server, page_in):
     france = overview_map.france_shapes(territories.read_layer(territories.france_layer_path()))
     page, context = page_in(national_server)
-    departements = page.frame_locator(MAP_FRAME).locator("path.leaflet-interactive")
+    departements = page.locator(MAP).locator("path.leaflet-interactive")
     departements.nth(1).wait_for(state="visible")
     assert drawn_codes(page) == ["33", "44"]  # the other départements are inert outlines
     assert departements.count() == 2
@@ -148,7 +146,7 @@ def test_the_national_map_drills_into_a_departement_and_back_to_france(national_
 
     page.wait_for_url("**dep=44**")
     settled(page, "Loire-Atlantique (44) · ")
-    epci = page.frame_locator(MAP_FRAME).locator("path.leaflet-interactive")
+    epci = page.locator(MAP).locator("path.leaflet-interactive")
     epci.nth(16).wait_for(state="visible")
     assert len([c for c in drawn_codes(page) if len(c) == 9]) == 17
 

@@ -6,13 +6,13 @@ import re
 from datetime import date
 
 import pytest
-import streamlit_folium
 from shapely.geometry import Point, shape
 
 from ctg_core.common.models import ConventionPhase, TerritoryKind
 from ctg_core.overview import map as overview_map
 from ctg_core.overview.queries import NO_CTG, PHASE_KEYS, TerritoryRow
 from ctg_core.reference.territories import commune_layer_path, epci_layer_path, read_layer
+from ui.leaflet_map import map_parts
 
 XSS = "<img src=x onerror=alert(1)>"
 NANTES_METROPOLE = "244400404"
@@ -102,12 +102,12 @@ def test_user_text_never_reaches_the_page_as_markup(shapes):
     )
     m = overview_map.overview_map([hostile], shapes)
 
-    for text in (rendered(m), streamlit_folium.generate_leaflet_string(m)):
+    for text in (rendered(m), map_parts(m)["script"]):
         assert "<img" not in text
         assert "onerror=alert(1)\\u003e" in text
         assert "\\u003cimg src=x onerror=alert(1)\\u003e" in text
     # The browser writes tooltips and names as text nodes, never through innerHTML.
-    script = streamlit_folium.generate_leaflet_string(m)
+    script = map_parts(m)["script"]
     assert "textContent" in script
     assert "innerHTML" not in script
 
@@ -176,7 +176,7 @@ def test_tiles_are_drawn_only_when_configured(shapes, every_epci, tiles, host):
 def test_one_layer_draws_every_epci_and_then_the_communes_on_top(shapes, every_epci):
     commune = row(TREILLIERES, "Treillières", kind=TerritoryKind.commune)
     m = overview_map.overview_map([commune, *every_epci], shapes)
-    script = streamlit_folium.generate_leaflet_string(m)
+    script = map_parts(m)["script"]
 
     ids = re.findall(r'\{"type":"Feature","id":"(\d+)"', script)
     assert len(ids) == len(every_epci) + 1
@@ -189,9 +189,7 @@ def test_same_rows_build_the_same_map(shapes, every_epci):
     second = overview_map.overview_map(every_epci, shapes)
 
     assert rendered(first) == rendered(second)
-    assert streamlit_folium.generate_leaflet_string(first) == (
-        streamlit_folium.generate_leaflet_string(second)
-    )
+    assert map_parts(first)["script"] == (map_parts(second)["script"])
 
 
 def test_a_phase_colours_its_territory(shapes):
@@ -244,7 +242,7 @@ def test_short_names_on_the_map(name, label):
 
 def test_epci_left_out_by_the_filters_stay_as_inert_outlines(shapes):
     m = overview_map.overview_map([row(NANTES_METROPOLE, "Nantes Métropole")], shapes)
-    script = streamlit_folium.generate_leaflet_string(m)
+    script = map_parts(m)["script"]
 
     assert script.count("L.geoJSON(") == 2
     assert "interactive: false" in script
@@ -252,6 +250,24 @@ def test_epci_left_out_by_the_filters_stay_as_inert_outlines(shapes):
 
 
 def test_with_every_epci_shown_there_is_no_outline_layer(shapes, every_epci):
-    script = streamlit_folium.generate_leaflet_string(overview_map.overview_map(every_epci, shapes))
+    script = map_parts(overview_map.overview_map(every_epci, shapes))["script"]
 
     assert script.count("L.geoJSON(") == 1
+
+
+def test_the_parts_sent_to_the_page_hold_the_map_and_nothing_of_a_page_of_its_own(
+    shapes, every_epci
+):
+    """ui/leaflet_map.py draws folium's map in the Streamlit page itself: without folium's
+    document around it (nothing fetched from outside, nothing restyling or locking the page),
+    with the script naming the map it builds."""
+
+    parts = map_parts(overview_map.overview_map(every_epci, shapes))
+
+    assert "<meta" not in parts["markup"]  # folium's viewport tag forbids zooming
+    assert "html, body" not in parts["markup"] and "#map {" not in parts["markup"]
+    assert "<script" not in parts["markup"] and "<link" not in parts["markup"]
+    assert f'id="{parts["name"]}"' in parts["markup"]
+    assert f"var {parts['name']} = L.map(" in parts["script"]
+    assert re.search(r"https?://", parts["markup"] + parts["script"]) is None  # offline
+    assert ".ctg-tooltip" in parts["markup"]  # the territories' own styles stay

@@ -2,7 +2,9 @@
 
 Opens `/`, sees the 17 EPCI polygons drawn, hovers one and reads its tooltip, clicks one and
 follows the summary's link to its convention; a territory whose texts carry an XSS payload
-shows the payload as text and runs nothing.
+shows the payload as text and runs nothing. A browser's first page is drawn in two passes
+(`ui/first_paint.py`): the map first, then the rest around it, the map left as it is; a map
+that cannot load Leaflet says so and the page is still drawn whole.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ TIMEOUT_MS = 60_000
 XSS = "<img src=x onerror=alert(1)>"
 NANTES_METROPOLE = "244400404"
 CARENE = "244400644"
-MAP_FRAME = 'iframe[title*="st_folium"]'
+MAP = ".ctg-map"  # the map's container in the page (ui/leaflet_map.py)
+MAP_JS = "document.querySelector('.ctg-map').ctgMap"  # its Leaflet map
 
 
 @pytest.fixture(scope="module")
@@ -90,30 +93,26 @@ class Visit:
         self.page.goto(self.server.url + "/")
         polygons = self.map.locator("path.leaflet-interactive")
         polygons.nth(16).wait_for(state="visible")
+        self.page.get_by_text("Conventions signées").wait_for()  # the whole page, not the map only
         return polygons
 
     @property
     def map(self):  # type: ignore[no-untyped-def]
-        return self.page.frame_locator(MAP_FRAME)
-
-    @property
-    def map_frame(self):  # type: ignore[no-untyped-def]
-        return next(f for f in self.page.frames if "st_folium" in f.url)
+        return self.page.locator(MAP)
 
     def point_of(self, lat_lng: tuple[float, float]) -> tuple[float, float]:
         """Page coordinates of a geographic point of the map (scrolled into view first)."""
-        iframe = self.page.locator(MAP_FRAME)
-        iframe.scroll_into_view_if_needed()
-        box = iframe.bounding_box()
-        x, y = self.map_frame.evaluate(
-            """([lat, lng]) => {
-                const p = window.map.latLngToContainerPoint([lat, lng]);
-                const r = window.map.getContainer().getBoundingClientRect();
+        self.map.scroll_into_view_if_needed()
+        x, y = self.page.evaluate(
+            f"""([lat, lng]) => {{
+                const map = {MAP_JS};
+                const p = map.latLngToContainerPoint([lat, lng]);
+                const r = map.getContainer().getBoundingClientRect();
                 return [r.left + p.x, r.top + p.y];
-            }""",
+            }}""",
             list(lat_lng),
         )
-        return box["x"] + x, box["y"] + y
+        return x, y
 
     def hover(self, lat_lng: tuple[float, float]) -> str:
         x, y = self.point_of(lat_lng)
@@ -138,22 +137,22 @@ def test_the_overview_draws_the_17_epci_with_no_outside_request(visit):
     polygons = visit.open_overview()
 
     assert polygons.count() == 19  # 17 EPCI and the two communes with a CTG of their own
-    drawn = visit.map_frame.evaluate(
-        """() => {
+    drawn = visit.page.evaluate(
+        f"""() => {{
             const codes = [];
-            window.map.eachLayer(l => {
+            {MAP_JS}.eachLayer(l => {{
                 const box = l._path && l._path.getBBox();
                 if (l.feature && box && box.width > 0 && box.height > 0)
                     codes.push(l.feature.properties.code);
-            });
+            }});
             return codes;
-        }"""
+        }}"""
     )
     assert len([c for c in drawn if len(c) == 9]) == 17
     assert len(visit.map.locator(".ctg-label").all()) == 17
-    # Nothing the map needs came from outside: no request of the map's frame was blocked.
-    assert [url for url, frame in visit.aborted if "st_folium" in frame] == []
-    assert visit.map_frame.evaluate("typeof L.version") == "string"
+    # Nothing the page or its map needs came from outside: no request was blocked.
+    assert visit.aborted == []
+    assert visit.page.evaluate("typeof L.version") == "string"
 
 
 def test_hovering_a_territory_shows_its_tooltip_in_words(visit, label_points):
@@ -197,3 +196,47 @@ def test_a_payload_in_names_shows_as_text_and_runs_nothing(visit, label_points):
     assert visit.dialogs == []
     assert visit.page.locator('img[src="x"]').count() == 0
     assert visit.map.locator('img[src="x"]').count() == 0
+
+
+# Injected before the page's own scripts: when the polygons, then the first figure, appear.
+ORDER_JS = """(() => {
+    window.__seen = {};
+    const timer = setInterval(() => {
+        const now = performance.now();
+        if (!window.__seen.polygons && document.querySelectorAll(
+                ".ctg-map path.leaflet-interactive").length >= 17) window.__seen.polygons = now;
+        if (!window.__seen.figures && document.querySelector('[data-testid="stMetric"]'))
+            window.__seen.figures = now;
+        if (window.__seen.polygons && window.__seen.figures) clearInterval(timer);
+    }, 5);
+})();"""
+
+
+def test_a_first_visit_draws_the_map_first_then_the_page_around_it(visit):
+    visit.context.add_init_script(ORDER_JS)
+    visit.page.goto(visit.server.url + "/")
+    visit.map.locator("path.leaflet-interactive").nth(16).wait_for(state="visible")
+    visit.page.evaluate(f"window.__firstMap = {MAP_JS}")
+
+    visit.page.get_by_text("Conventions signées").wait_for()
+    visit.page.get_by_role("combobox", name="Profil de démonstration").wait_for()
+    visit.page.get_by_role("combobox", name="Phase de la CTG").wait_for()
+    visit.page.get_by_text("Pilotage et suivi :").wait_for()  # the legend beside the map
+    seen = visit.page.evaluate("window.__seen")
+
+    assert seen["polygons"] < seen["figures"]  # the map did not wait for the figures
+    # The second pass left the map as it was: the same Leaflet map, not drawn again.
+    assert visit.page.evaluate(f"{MAP_JS} === window.__firstMap")
+    assert visit.map.locator("path.leaflet-interactive").count() == 19
+    assert visit.page.get_by_text("Chiffres clés en cours de chargement").count() == 0
+
+
+def test_a_map_that_cannot_load_leaflet_says_so_and_the_page_is_still_drawn_whole(visit):
+    visit.context.route("**/app/static/leaflet/leaflet.js", lambda route: route.abort())
+    visit.page.goto(visit.server.url + "/")
+
+    visit.page.get_by_role("alert").filter(has_text="La carte n'a pas pu être affichée").wait_for()
+    visit.page.get_by_text("Conventions signées").wait_for()
+    visit.page.get_by_role("combobox", name="Phase de la CTG").wait_for()
+    visit.page.get_by_role("tab", name="Tableau").click()
+    visit.page.locator('[data-testid="stDataFrame"]').first.wait_for()  # the accessible twin

@@ -1,12 +1,13 @@
 """Accessibility measured with axe-core in Debian's Chromium, offline, on every page.
 
 axe-core (npm, pinned in the Makefile and unpacked under build/ by `make test`) is injected
-from that local file into every frame of the page — the folium map's iframe included — and
-run from the top page across its frames; the charts' SVG texts, which axe does not read, are
-measured as well. A page passes when nothing is found, apart from the findings listed in
-`STREAMLIT_SIDE`: markup drawn by Streamlit itself that the app cannot change. Each of those
-is excused for one rule on the elements matching one CSS selector, never a whole rule, so a
-new violation of the app's own fails with its rule, impact, element and help.
+from that local file into every frame of the page (the map is drawn in the page itself; a
+component's frame, if any, is checked too) and run from the top page across its frames; the
+charts' SVG texts, which axe does not read, are measured as well. A page passes when nothing
+is found, apart from the findings listed in `STREAMLIT_SIDE`: markup drawn by Streamlit
+itself that the app cannot change. Each of those is excused for one rule on the elements
+matching one CSS selector, never a whole rule, so a new violation of the app's own fails
+with its rule, impact, element and help.
 """
 
 from __future__ import annotations
@@ -319,9 +320,9 @@ def test_every_page_has_no_violation_of_the_app_as_the_administrator(
 ):
     page = open_context(viewport={"width": 1400, "height": 1000})
     page.goto(streamlit_server.url + ADMIN_PAGES[name].format(**demo))
-    if name == "vue-ensemble":  # the map's frame is checked with its polygons drawn
-        map_frame = page.frame_locator('iframe[title*="st_folium"]')
-        map_frame.locator("path.leaflet-interactive").first.wait_for(state="visible")
+    if name == "vue-ensemble":  # the map is checked drawn, with the page around it
+        page.locator(".ctg-map path.leaflet-interactive").first.wait_for(state="visible")
+        page.get_by_text("Conventions signées").wait_for()
     found = scan_every_tab(page)
     if found.violations:
         pytest.fail(found.report(name), pytrace=False)
@@ -375,28 +376,27 @@ def test_the_presenter_has_no_violation_of_the_app_on_a_laptop_and_zoomed(
         pytest.fail(found.report(f"le mode présentation ({size})"), pytrace=False)
 
 
-def test_a_violation_added_to_the_page_or_the_map_frame_is_reported_with_its_help(
+def test_a_violation_added_to_the_page_or_the_map_is_reported_with_its_help(
     open_context,
     streamlit_server,  # noqa: F811
 ):
     """The check itself: an unlabelled field put into the page and a button with no name put
-    into the map's frame are found, described, and not excused by the Streamlit-side list."""
+    into the map are found, described, and not excused by the Streamlit-side list."""
     page = open_context(viewport={"width": 1400, "height": 1000})
     page.goto(streamlit_server.url + "/")
-    map_frame = page.frame_locator('iframe[title*="st_folium"]')
-    map_frame.locator("path.leaflet-interactive").first.wait_for(state="visible")
+    page.locator(".ctg-map path.leaflet-interactive").first.wait_for(state="visible")
+    page.get_by_text("Conventions signées").wait_for()
     page.locator('[data-testid="stMain"]').evaluate(
         "main => main.insertAdjacentHTML('beforeend', '<input id=\"sans-libelle\">')"
     )
-    map_frame.locator("body").evaluate(
-        "body => body.insertAdjacentHTML('afterbegin', '<button id=\"bouton-vide\"></button>')"
+    page.locator(".ctg-map .leaflet-container").evaluate(
+        "map => map.insertAdjacentHTML('afterbegin', '<button id=\"bouton-vide\"></button>')"
     )
     found = scan(page)
     by_rule = {v.rule: v for v in found.violations}
     assert (by_rule["label"].target, by_rule["label"].impact) == ("#sans-libelle", "critical")
     button = by_rule["button-name"]
     assert (button.target, button.impact) == ("#bouton-vide", "critical")
-    assert "st_folium" in button.frame
     report = found.report("la page modifiée")
     assert "- label [critical] #sans-libelle" in report
     assert "Form elements must have labels" in report  # axe's help, and its link
