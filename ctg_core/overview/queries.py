@@ -236,30 +236,32 @@ def territory_facts(
     # The helpers select by this SQL condition, not by lists of ids: at national scale a list
     # of a thousand ids costs more to bind than the query costs to run.
     listed = _listed(user, dep)
-    territories = list(session.exec(_TERRITORY_COLUMNS.where(listed)))
+    territories = _plain_rows(session, _TERRITORY_COLUMNS.where(listed))
     epci_codes = _epci_codes(session, dep)
     phases_then = _territory_phases_on(session, listed, year_before(today))
-    advisors = _names(session, {c.advisor_id for c in conventions.values() if c.advisor_id})
+    advisors = _names(session, {advisor for *_, advisor in conventions.values() if advisor})
     rows = []
-    for t in territories:
-        c = conventions.get(t.id)  # type: ignore[arg-type]
+    for ident, code, name, kind, epci_id, population, in_departement in territories:
+        convention_id, title, phase, signed_on, starts_on, ends_on, advisor_id = conventions.get(
+            ident, _NO_CONVENTION
+        )
         rows.append(
             TerritoryRow(
-                territory_id=t.id,  # type: ignore[arg-type]
-                code=t.code,
-                name=t.name,
-                kind=t.kind,
-                epci_code=epci_codes.get(t.epci_id) if t.epci_id else None,
-                population=t.population,
-                convention_id=c.id if c else None,
-                convention_title=c.title if c else "",
-                phase=c.phase if c else None,
-                signed_on=c.signed_on if c else None,
-                starts_on=c.starts_on if c else None,
-                ends_on=c.ends_on if c else None,
-                advisor_name=advisors.get(c.advisor_id, "") if c and c.advisor_id else "",
-                phase_year_ago=phases_then.get(t.id),  # type: ignore[arg-type]
-                departement=t.departement,
+                territory_id=ident,
+                code=code,
+                name=name,
+                kind=kind,
+                epci_code=epci_codes.get(epci_id) if epci_id else None,
+                population=population,
+                convention_id=convention_id,
+                convention_title=title,
+                phase=phase,
+                signed_on=signed_on,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                advisor_name=advisors.get(advisor_id, "") if advisor_id else "",
+                phase_year_ago=phases_then.get(ident),
+                departement=in_departement,
             )
         )
     rows.sort(key=lambda r: (_sort_key(r.name), r.code))
@@ -335,13 +337,25 @@ def _in_scope(dep: str):  # type: ignore[no-untyped-def]
     return true() if dep == FRANCE else Territory.departement == dep
 
 
-def _latest_conventions(session: Session, user: CurrentUser, dep: str) -> dict[int, Any]:
-    """The most recent non-archived convention of each territory the user may read (plain
-    rows with the fields the overview shows: thousands at national scale)."""
+def _plain_rows(session: Session, query: Any) -> list[Any]:
+    """The rows of a select of columns, through the core, not the ORM's result machinery, as
+    tuples: the overview reads thousands of them, and a tuple's items cost a tenth of a row's
+    attributes."""
+    return [tuple(row) for row in session.connection().execute(query)]
+
+
+# (id, title, phase, signed on, starts on, ends on, advisor id) of a territory without one
+_NO_CONVENTION = (None, "", None, None, None, None, None)
+
+
+def _latest_conventions(session: Session, user: CurrentUser, dep: str) -> dict[int, tuple]:
+    """The most recent non-archived convention of each territory the user may read (the
+    fields the overview shows, in the order of `_NO_CONVENTION`: thousands at national
+    scale)."""
     query = (
         select(
-            Convention.id,
             Convention.territory_id,
+            Convention.id,
             Convention.title,
             Convention.phase,
             Convention.signed_on,
@@ -353,7 +367,7 @@ def _latest_conventions(session: Session, user: CurrentUser, dep: str) -> dict[i
         .where(col(Convention.archived_at).is_(None), _in_scope(dep), readable_clause(user))
         .order_by(col(Convention.id))
     )
-    return {row.territory_id: row for row in session.exec(query)}
+    return {row[0]: row[1:] for row in _plain_rows(session, query)}
 
 
 _TERRITORY_COLUMNS = select(
@@ -385,7 +399,7 @@ def _epci_codes(session: Session, dep: str) -> dict[int, str]:
     query = select(Territory.id, Territory.code).where(
         Territory.kind == TerritoryKind.epci, _in_scope(dep)
     )
-    return {ident: code for ident, code in session.exec(query)}
+    return dict(_plain_rows(session, query))
 
 
 @dataclass(frozen=True)
@@ -486,7 +500,8 @@ def _post_facts(
     line_now, line_then = _LINE_NOW, _LINE_THEN
     # Plain columns, each post with its lines of both years (one per post and year), in one
     # statement: at national scale there are thousands of posts and lines.
-    posts = session.exec(
+    posts = _plain_rows(
+        session,
         select(
             CooperationPost.territory_id,
             CooperationPost.officer_name,
@@ -508,8 +523,8 @@ def _post_facts(
             (line_then.post_id == CooperationPost.id) & (line_then.year == then.year),  # type: ignore[arg-type]
         )
         .where(readable)
-        .order_by(col(CooperationPost.id))
-    ).all()
+        .order_by(col(CooperationPost.id)),
+    )
     facts: dict[int, tuple[str, int, int]] = {}
     for territory_id, officer_name, started_on, ended_on, *lines in posts:
         now_id, now_status, then_id, then_status, then_signed_on = lines
@@ -562,7 +577,7 @@ def _territory_phases_on(
         .where(changes.c.rank == 1)
         .order_by(changes.c.convention_id)
     )
-    return {territory_id: phase for territory_id, phase in session.exec(query)}
+    return dict(_plain_rows(session, query))
 
 
 def _names(session: Session, user_ids: set[int]) -> dict[int, str]:
