@@ -35,7 +35,6 @@ from ctg_core.reference import territories
 from ui import first_paint, overview_rows
 from ui.auth import current_user
 from ui.downloads import download_buttons
-from ui.funding_book import funding_book
 from ui.leaflet_map import leaflet_map
 from ui.overview_filters import current_filters, sidebar_filters
 from ui.plain_text import md
@@ -555,9 +554,7 @@ if len(loaded) > 1:
 # The figures are read and drawn once the map is on its way (their place is above it).
 with db.session() as session:
     population = overview.departement_population(session, scope)
-# The Financement page's book, read once per state of the funding tables (cached).
-funding_alerts = funding_book(user, today).alert_count(r.territory_id for r in rows)
 with kpi_area:
     show_kpis(overview.overview_kpis(rows, today, population), today, national)
-    show_funding_alerts(funding_alerts)
+    show_funding_alerts(sum(r.funding_alerts for r in rows))
 sidebar_filters(axes, choices, filters)

@@ -59,9 +59,10 @@ class Case:
     page: str  # a file of pages/ ("" for the default page)
     role: str
     edit: bool = False  # measure the rerun after one cell edit instead of the first run
-    # What is dropped first, as a write does: "actions" the overview's action counts (a write
-    # to an action), "rows" all its rows (a write to a convention or a user), "book" the
-    # Financement book too (a funding write).
+    # What is dropped first, as a write does (the parts whose fingerprint it changes: the
+    # overview's tests check which): "actions" the overview's action counts (a write to an
+    # action), "rows" its territories' facts (a write to a convention or a user), "book" its
+    # posts and the Financement book (a funding write).
     cold: str = ""
 
 
@@ -149,7 +150,7 @@ def one_run(case: Case, persona_id: int) -> tuple[float, float]:
         from ui.funding_book import forget_books
         from ui.overview_rows import forget_rows
 
-        forget_rows(keep_facts=case.cold == "actions")
+        forget_rows({"actions": "counts", "rows": "facts", "book": "posts"}[case.cold])
         if case.cold == "book":
             forget_books()
     spent = timed(at.run)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -179,6 +179,7 @@ class TerritoryRow:
     phase_year_ago: ConventionPhase | None = None
     renewals_pending_year_ago: int = 0
     departement: str = ""
+    funding_alerts: int = 0  # yearly funding lines of the territory's posts with an alert
 
     @property
     def phase_key(self) -> str:
@@ -215,100 +216,111 @@ def territory_rows(
     """
     filters = filters or OverviewFilters()
     dep = departement or config.departement()
-    rows = territory_facts(session, user, today, dep)
-    counted = with_action_counts(rows, action_counts(session, user, dep, filters.axes, today))
-    return apply_filters(session, counted, filters, today)
+    rows = completed(
+        territory_facts(session, user, today, dep),
+        post_facts(session, user, today, dep),
+        action_counts(session, user, dep, filters.axes, today),
+    )
+    return apply_filters(session, rows, filters, today)
 
 
 def territory_facts(
     session: Session, user: CurrentUser, today: date, departement: str
 ) -> list[TerritoryRow]:
-    """`territory_rows` before its actions are counted (counts at zero), unfiltered: what
-    changes only with a convention, a post, its funding, a user or a territory (the overview
-    page keeps it apart from the counts, which change with every quick update)."""
+    """`territory_rows` before its posts and actions are read (their fields at zero),
+    unfiltered: what changes only with a convention, a user or a territory (the overview page
+    keeps it apart from the posts, which change with every funding write, and from the counts,
+    which change with every quick update)."""
     dep = departement
     conventions = _latest_conventions(session, user, dep)
     # The helpers select by this SQL condition, not by lists of ids: at national scale a list
     # of a thousand ids costs more to bind than the query costs to run.
     listed = _listed(user, dep)
-    territories = list(session.exec(_TERRITORY_COLUMNS.where(listed)))
+    territories = _plain_rows(session, _TERRITORY_COLUMNS.where(listed))
     epci_codes = _epci_codes(session, dep)
-    posts = _post_facts(session, listed, today)
     phases_then = _territory_phases_on(session, listed, year_before(today))
-    advisors = _names(session, {c.advisor_id for c in conventions.values() if c.advisor_id})
+    advisors = _names(session, {advisor for *_, advisor in conventions.values() if advisor})
     rows = []
-    for t in territories:
-        c = conventions.get(t.id)  # type: ignore[arg-type]
-        officer, pending_now, pending_then = posts.get(t.id, ("", 0, 0))  # type: ignore[arg-type]
+    for ident, code, name, kind, epci_id, population, in_departement in territories:
+        convention_id, title, phase, signed_on, starts_on, ends_on, advisor_id = conventions.get(
+            ident, _NO_CONVENTION
+        )
         rows.append(
             TerritoryRow(
-                territory_id=t.id,  # type: ignore[arg-type]
-                code=t.code,
-                name=t.name,
-                kind=t.kind,
-                epci_code=epci_codes.get(t.epci_id) if t.epci_id else None,
-                population=t.population,
-                convention_id=c.id if c else None,
-                convention_title=c.title if c else "",
-                phase=c.phase if c else None,
-                signed_on=c.signed_on if c else None,
-                starts_on=c.starts_on if c else None,
-                ends_on=c.ends_on if c else None,
-                advisor_name=advisors.get(c.advisor_id, "") if c and c.advisor_id else "",
-                officer_name=officer,
-                renewals_pending=pending_now,
-                phase_year_ago=phases_then.get(t.id),  # type: ignore[arg-type]
-                renewals_pending_year_ago=pending_then,
-                departement=t.departement,
+                territory_id=ident,
+                code=code,
+                name=name,
+                kind=kind,
+                epci_code=epci_codes.get(epci_id) if epci_id else None,
+                population=population,
+                convention_id=convention_id,
+                convention_title=title,
+                phase=phase,
+                signed_on=signed_on,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                advisor_name=advisors.get(advisor_id, "") if advisor_id else "",
+                phase_year_ago=phases_then.get(ident),
+                departement=in_departement,
             )
         )
     rows.sort(key=lambda r: (_sort_key(r.name), r.code))
     return rows
 
 
-def with_action_counts(
-    rows: Iterable[TerritoryRow], counts: Mapping[int, ActionCounts]
+def completed(
+    rows: Iterable[TerritoryRow],
+    posts: Mapping[int, PostFacts],
+    counts: Mapping[int, ActionCounts],
 ) -> list[TerritoryRow]:
-    """The rows with their convention's action counts (new rows: the given ones may be
-    shared)."""
-    counted = []
+    """The rows with their territory's post facts and their convention's action counts (new
+    rows: the given ones may be shared)."""
+    result = []
     for row in rows:
+        post = posts.get(row.territory_id)
         found = counts.get(row.convention_id) if row.convention_id else None  # type: ignore[arg-type]
-        if found:
-            row = replace(
-                row,
-                actions=found.total,
-                actions_done=found.done,
-                actions_late=found.late,
-                actions_abandoned=found.abandoned,
-            )
-        counted.append(row)
-    return counted
+        if post or found:
+            changes = vars(post) if post else {}
+            if found:
+                changes = changes | {
+                    "actions": found.total,
+                    "actions_done": found.done,
+                    "actions_late": found.late,
+                    "actions_abandoned": found.abandoned,
+                }
+            # one new row, not one per part: `replace` costs twice this at national scale
+            row = TerritoryRow(**(vars(row) | changes))
+        result.append(row)
+    return result
 
 
 # What the rows show, and the history entities of the commands that change it: the overview
-# keeps its rows under these fingerprints (a sign-in, an indicator or a meeting leaves them).
-FACT_ENTITIES = ("convention", "post", "post_holder", "funding", "user")
+# keeps each part of its rows under its own fingerprint (a sign-in, an indicator or a meeting
+# leaves them all).
+FACT_ENTITIES = ("convention", "user")
 ACTION_ENTITIES = ("action",)
 
 
 def facts_version(session: Session) -> str:
-    """A fingerprint of what `territory_facts` reads: conventions, their phase changes, posts
-    and their yearly lines, users (names), territories (reference loads), and the latest
-    history line of their commands. Any such write, in this process or another on the same
-    database, changes it."""
+    """A fingerprint of what `territory_facts` reads: conventions, their phase changes, users
+    (names), territories (reference loads), and the latest history line of their commands.
+    Any such write, in this process or another on the same database, changes it."""
     return history.data_version(
         session,
         [
             (Convention.id, Convention.version),
             (PhaseChange.id, None),
-            (CooperationPost.id, CooperationPost.version),
-            (PostFunding.id, PostFunding.version),
             (User.id, User.version),
             (Territory.id, Territory.population),
         ],
         col(ChangeLog.entity).in_(FACT_ENTITIES),
     )
+
+
+def posts_version(session: Session) -> str:
+    """A fingerprint of what `post_facts` reads: the funding's (posts, holders, yearly lines,
+    rules), which every funding write changes."""
+    return funding_queries.funding_version(session)
 
 
 def actions_version(session: Session) -> str:
@@ -325,13 +337,25 @@ def _in_scope(dep: str):  # type: ignore[no-untyped-def]
     return true() if dep == FRANCE else Territory.departement == dep
 
 
-def _latest_conventions(session: Session, user: CurrentUser, dep: str) -> dict[int, Any]:
-    """The most recent non-archived convention of each territory the user may read (plain
-    rows with the fields the overview shows: thousands at national scale)."""
+def _plain_rows(session: Session, query: Any) -> list[Any]:
+    """The rows of a select of columns, through the core, not the ORM's result machinery, as
+    tuples: the overview reads thousands of them, and a tuple's items cost a tenth of a row's
+    attributes."""
+    return [tuple(row) for row in session.connection().execute(query)]
+
+
+# (id, title, phase, signed on, starts on, ends on, advisor id) of a territory without one
+_NO_CONVENTION = (None, "", None, None, None, None, None)
+
+
+def _latest_conventions(session: Session, user: CurrentUser, dep: str) -> dict[int, tuple]:
+    """The most recent non-archived convention of each territory the user may read (the
+    fields the overview shows, in the order of `_NO_CONVENTION`: thousands at national
+    scale)."""
     query = (
         select(
-            Convention.id,
             Convention.territory_id,
+            Convention.id,
             Convention.title,
             Convention.phase,
             Convention.signed_on,
@@ -343,7 +367,7 @@ def _latest_conventions(session: Session, user: CurrentUser, dep: str) -> dict[i
         .where(col(Convention.archived_at).is_(None), _in_scope(dep), readable_clause(user))
         .order_by(col(Convention.id))
     )
-    return {row.territory_id: row for row in session.exec(query)}
+    return {row[0]: row[1:] for row in _plain_rows(session, query)}
 
 
 _TERRITORY_COLUMNS = select(
@@ -375,7 +399,7 @@ def _epci_codes(session: Session, dep: str) -> dict[int, str]:
     query = select(Territory.id, Territory.code).where(
         Territory.kind == TerritoryKind.epci, _in_scope(dep)
     )
-    return {ident: code for ident, code in session.exec(query)}
+    return dict(_plain_rows(session, query))
 
 
 @dataclass(frozen=True)
@@ -431,15 +455,43 @@ def action_counts(
     }
 
 
+@dataclass(frozen=True)
+class PostFacts:
+    """What the overview shows of a territory's posts (named as the `TerritoryRow` fields)."""
+
+    officer_name: str = ""
+    renewals_pending: int = 0
+    renewals_pending_year_ago: int = 0
+    funding_alerts: int = 0
+
+
+def post_facts(
+    session: Session, user: CurrentUser, today: date, departement: str
+) -> dict[int, PostFacts]:
+    """Per territory of `departement` (or of every one, for `FRANCE`) the user may read and
+    that has a post: the officer of its active post, its renewals pending now and a year
+    earlier, and its yearly lines with a funding alert (`funding.queries.alert_counts`: the
+    Financement page's rule and figure). What changes only with a funding write."""
+    readable = _in_scope(departement)
+    if not user.reads_everything:
+        readable = readable & col(Territory.id).in_(user.territory_ids or {-1})
+    posts = _post_facts(session, readable, today)
+    alerts = funding_queries.alert_counts(session, user, today, _in_scope(departement))
+    return {
+        territory_id: PostFacts(*posts.get(territory_id, ("", 0, 0)), alerts.get(territory_id, 0))
+        for territory_id in posts.keys() | alerts.keys()
+    }
+
+
 # Made once: building an alias costs more than the query it serves.
 _LINE_NOW, _LINE_THEN = aliased(PostFunding), aliased(PostFunding)
 
 
 def _post_facts(
-    session: Session, listed: ColumnElement[bool], today: date
+    session: Session, readable: ColumnElement[bool], today: date
 ) -> dict[int, tuple[str, int, int]]:
-    """Per listed territory: officer of the active post, renewals pending now and a year
-    earlier.
+    """Per territory meeting `readable` (a condition on `Territory`): officer of the active
+    post, renewals pending now and a year earlier.
 
     A renewal is pending when the post's funding line of the year is not signed. Twelve
     months earlier, a line counts as signed only if it was signed by that day.
@@ -448,7 +500,8 @@ def _post_facts(
     line_now, line_then = _LINE_NOW, _LINE_THEN
     # Plain columns, each post with its lines of both years (one per post and year), in one
     # statement: at national scale there are thousands of posts and lines.
-    posts = session.exec(
+    posts = _plain_rows(
+        session,
         select(
             CooperationPost.territory_id,
             CooperationPost.officer_name,
@@ -469,9 +522,9 @@ def _post_facts(
             line_then,
             (line_then.post_id == CooperationPost.id) & (line_then.year == then.year),  # type: ignore[arg-type]
         )
-        .where(listed)
-        .order_by(col(CooperationPost.id))
-    ).all()
+        .where(readable)
+        .order_by(col(CooperationPost.id)),
+    )
     facts: dict[int, tuple[str, int, int]] = {}
     for territory_id, officer_name, started_on, ended_on, *lines in posts:
         now_id, now_status, then_id, then_status, then_signed_on = lines
@@ -524,7 +577,7 @@ def _territory_phases_on(
         .where(changes.c.rank == 1)
         .order_by(changes.c.convention_id)
     )
-    return {territory_id: phase for territory_id, phase in session.exec(query)}
+    return dict(_plain_rows(session, query))
 
 
 def _names(session: Session, user_ids: set[int]) -> dict[int, str]:

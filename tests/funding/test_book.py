@@ -9,10 +9,12 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
+from ctg_core.common import auth
 from ctg_core.common.auth import CurrentUser
 from ctg_core.common.models import CooperationPost, FundingRule, PostFunding, Role, Territory
 from ctg_core.funding import queries as funding_queries
 from ctg_core.funding.rules import Stage
+from ctg_core.overview import queries as overview
 from ctg_core.setup import demo
 from tests.conftest import TODAY
 from tests.factories import CARENE
@@ -162,6 +164,34 @@ def test_a_book_read_a_year_at_a_time_is_the_book_read_at_once(session, admin, d
             assert in_parts.totals(year) == at_once.totals(year)
         assert in_parts.lines == at_once.lines == tuple(funding_queries.lines(session, user, day))
         assert in_parts.caf_view.equals(at_once.caf_view)
+
+
+@pytest.mark.parametrize(
+    "day", [TODAY, date(2025, 10, 20), date(2026, 1, 5), date(2027, 3, 1), date(2027, 12, 31)]
+)
+def test_the_alert_counts_per_territory_are_the_books_for_every_role(session, admin, day):
+    """`alert_counts` counts the lines in alert from their few columns alone, not from the
+    book (the overview shows it, in each row's `funding_alerts`): on the demo (every stage
+    of the cycle), on days before, within and after its years, for every demo persona and an
+    officer of a funded territory, the same figure per territory, for the overview's rows,
+    and in all, as the book the Financement page reads."""
+    demo.generate(session, today=TODAY)
+    users = [*auth.demo_personas(session), admin, _officer_of_a_funded_territory(session)]
+    assert {user.role for user in users} == set(Role)
+    shown_in_all = 0
+    for user in users:
+        book = funding_queries.funding_book(session, user, day, reopen=lambda: nullcontext(session))
+        per_territory: dict[int, set[int]] = {}
+        for alert in book.alerts:
+            per_territory.setdefault(alert.line.territory_id, set()).add(alert.line.id)
+        counts = funding_queries.alert_counts(session, user, day)
+        assert counts == {territory: len(ids) for territory, ids in per_territory.items()}
+        assert funding_queries.alert_count(session, user, day) == book.alert_count()
+        rows = overview.territory_rows(session, user, day, None, "44")
+        shown = sum(row.funding_alerts for row in rows)
+        assert shown == book.alert_count(row.territory_id for row in rows)
+        shown_in_all += shown
+    assert (shown_in_all > 0) is (day > date(2025, 12, 31))  # no line in alert before 2026
 
 
 def test_a_book_reads_each_other_year_once(session, admin):

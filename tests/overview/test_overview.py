@@ -258,49 +258,66 @@ def test_an_officer_sees_only_the_territory_of_their_scope(session, world, loire
 
 
 def test_the_data_version_changes_with_every_write_the_rows_show(session, world, loire):
-    """The page keeps its rows under two fingerprints: each command below changes what a row
-    shows, so each must change the one of what it changed (else the overview would show the
-    state before); a write the rows do not show leaves both (else every sign-in would make the
-    page read everything again)."""
+    """The page keeps its rows in three parts, each under its fingerprint: each command below
+    changes what a row shows, so each must change the fingerprint of what it changed (else
+    the overview would show the state before) and only that one (else a funding write would
+    make the page read the territories again); a write the rows do not show leaves them all
+    (else every sign-in would make the page read everything again)."""
     admin = world.user(Role.admin, name="Admin")
     nm, treillieres = loire["nm"], loire["treillieres"]
-    seen = [(overview.facts_version(session), overview.actions_version(session))]
+    parts = (overview.facts_version, overview.posts_version, overview.actions_version)
+    seen = [tuple(version(session) for version in parts)]
 
-    def written(facts: bool = True, actions: bool = False) -> None:
-        """The facts' fingerprint changed (or stayed), and so did the actions'."""
+    def written(facts: bool = False, posts: bool = False, actions: bool = False) -> None:
+        """Which fingerprints changed: the territories' facts, the posts', the actions'."""
         session.expire_all()
-        seen.append((overview.facts_version(session), overview.actions_version(session)))
-        (facts_before, actions_before), (facts_now, actions_now) = seen[-2:]
-        assert (facts_now != facts_before, actions_now != actions_before) == (facts, actions)
+        seen.append(tuple(version(session) for version in parts))
+        before, now = seen[-2:]
+        assert tuple(a != b for a, b in zip(before, now, strict=True)) == (facts, posts, actions)
 
     late = next(a for a in session.exec(select(Action).where(Action.code == "PE-02")))
     plan_commands.update_action(
         session, admin, late.id, late.version, {"status": S.realisee, "progress": 100}
     )
-    written(facts=False, actions=True)
+    written(actions=True)
     assert rows_by_code(session, admin)[NANTES_METROPOLE].actions_late == 0
     plan_commands.update_convention(session, admin, nm.id, nm.version, {"title": "CTG renommée"})
-    written()
+    written(facts=True)
     assert rows_by_code(session, admin)[NANTES_METROPOLE].convention_title == "CTG renommée"
     lines = session.exec(select(PostFunding).where(PostFunding.year == 2026)).all()
     pending = next(f for f in lines if f.renewal_status is RenewalStatus.a_renouveler)
+    assert rows_by_code(session, admin)[NANTES_METROPOLE].funding_alerts == 1  # overdue
     for version, status in enumerate((RenewalStatus.demande_recue, RenewalStatus.signee), 1):
         funding_commands.record_renewal(
             session, admin, pending.id, version, {"status": status, "on": TODAY}, today=TODAY
         )
-        written()
-    assert rows_by_code(session, admin)[NANTES_METROPOLE].renewals_pending == 0
+        written(posts=True)
+    nantes = rows_by_code(session, admin)[NANTES_METROPOLE]
+    assert (nantes.renewals_pending, nantes.funding_alerts) == (0, 0)
+    funding_commands.create_post(
+        session,
+        admin,
+        {
+            "territory_id": world.territory(GRAND_LIEU).id,
+            "name": "Inès Morel",
+            "fte": "1",
+            "starts_on": date(2026, 9, 1),
+        },
+        today=TODAY,
+    )
+    written(posts=True)  # a post and its holder
+    assert rows_by_code(session, admin)[GRAND_LIEU].officer_name == "Inès Morel"
     advisor = world.user(Role.caf_advisor, name="Conseillère")
-    written()  # a user added
+    written(facts=True)  # a user added
     plan_commands.update_convention(
         session, admin, treillieres.id, treillieres.version, {"advisor_id": advisor.id}
     )
-    written()
+    written(facts=True)
     people_commands.change_user(session, admin, advisor.id, 1, {"name": "Conseillère renommée"})
-    written()
+    written(facts=True)
     assert rows_by_code(session, admin)[TREILLIERES].advisor_name == "Conseillère renommée"
     access.record_sign_in(session, advisor)
-    written(facts=False, actions=False)
+    written()
 
 
 # --- headline figures ---------------------------------------------------------------------
@@ -516,6 +533,36 @@ def test_a_write_made_after_the_page_was_drawn_shows_on_its_next_run(page_world)
         "3",
         "0",
     )
+
+
+def test_a_funding_write_made_after_the_page_was_drawn_shows_on_its_next_run(page_world):
+    """A renewal signed elsewhere: the next run shows the post no longer pending and its line
+    no longer in alert (the posts' part of the rows is read again, not the territories')."""
+    world = page_world["world"]
+    admin = world.user(Role.admin, name="Admin")
+    at = app()
+    at.run()
+    assert metric(at, "Postes à renouveler").value == "1"
+    assert funding_link(at) == (
+        "Financement des postes : 1 ligne en alerte (renouvellements, acomptes bloqués, "
+        "soldes à justifier)"
+    )
+    line = world.session.exec(select(PostFunding)).one()
+    for version, status in enumerate((RenewalStatus.demande_recue, RenewalStatus.signee), 1):
+        funding_commands.record_renewal(
+            world.session, admin, line.id, version, {"status": status, "on": TODAY}, today=TODAY
+        )
+
+    at.run()
+
+    assert not at.exception
+    assert metric(at, "Postes à renouveler").value == "0"
+    assert funding_link(at) is None
+
+
+def funding_link(at: AppTest) -> str | None:
+    links = [p.value for p in at.get("page_link") if p.proto.page.endswith("financement")]
+    return links[0] if links else None
 
 
 def test_filters_come_from_the_url_and_drive_kpis_and_caption(page_world):
