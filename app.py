@@ -14,7 +14,7 @@ st.set_page_config(
     page_title="CTG Pilotage",
     page_icon=str(Path(__file__).parent / "static" / "favicon.png"),  # no request leaves the app
     layout="wide",
-    initial_sidebar_state="expanded",
+    initial_sidebar_state="auto",
 )
 with st.container(key="page-lang"):  # takes no room on the page
     french_pages(key="page-lang-script")

@@ -19,7 +19,12 @@ from ctg_core.common import db
 from ctg_core.common.models import Convention, CooperationPost, Territory
 from ctg_core.overview import map as overview_map
 from ctg_core.reference.territories import commune_layer_path, epci_layer_path, read_layer
-from tests.streamlit_server import Server, browser, streamlit_server  # noqa: F401  (fixtures)
+from tests.streamlit_server import (  # noqa: F401  (fixtures)
+    Server,
+    browser,
+    offline_context,
+    streamlit_server,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -240,3 +245,35 @@ def test_a_map_that_cannot_load_leaflet_says_so_and_the_page_is_still_drawn_whol
     visit.page.get_by_role("combobox", name="Phase de la CTG").wait_for()
     visit.page.get_by_role("tab", name="Tableau").click()
     visit.page.locator('[data-testid="stDataFrame"]').first.wait_for()  # the accessible twin
+
+
+@pytest.mark.parametrize(
+    ("viewport", "scale", "menu_shown"),
+    [({"width": 683, "height": 384}, 2, False), ({"width": 1366, "height": 768}, 1, True)],
+    ids=["683x384@2x", "1366x768"],
+)
+def test_the_menu_folds_away_at_200_percent_and_stays_open_on_a_laptop(
+    browser,  # noqa: F811
+    streamlit_server,  # noqa: F811
+    viewport,
+    scale,
+    menu_shown,
+):
+    """At 200 % zoom the sidebar, open, covered most of the overview (its title included)."""
+    context = offline_context(browser, viewport=viewport, device_scale_factor=scale)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(streamlit_server.url + "/")
+    page.get_by_text("Conventions signées").wait_for()
+    title = page.get_by_role("heading", name="Vue d'ensemble des CTG")
+    box = title.bounding_box()
+
+    seen = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y)?.closest('h1') !== null",
+        [box["x"] + 5, box["y"] + box["height"] / 2],
+    )
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert seen  # the title's first letters are not under the sidebar
+    assert sidebar.get_attribute("data-collapsed") == str(not menu_shown).lower()
+    assert context.outside == []
+    context.close()
