@@ -376,7 +376,7 @@ def france_map_and_panel(departements: list[DepartementRow]) -> None:
                 key=FRANCE_MAP_KEY,
                 height=520,
                 on_click=drill_from_map,
-                on_drawn=first_paint.map_drawn,
+                on_drawn=first_paint.on_drawn(),
             )
             st.caption(
                 "Cliquez sur un département pour afficher ses EPCI (ou choisissez-le dans la "
@@ -427,7 +427,7 @@ def map_and_panel(rows: list[TerritoryRow], departement: str, tiles: str) -> Non
             key=MAP_KEY,
             height=520,
             on_click=select_from_map,
-            on_drawn=first_paint.map_drawn,
+            on_drawn=first_paint.on_drawn(),
         )
         st.caption("Contours : IGN Admin Express · populations municipales : INSEE.")
     if first_paint.is_light():

@@ -17,6 +17,8 @@ pass. Later pages of a session find the code loaded: one pass too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 STATE_KEY = "first_paint"
@@ -26,18 +28,28 @@ CAPTION_PX = 37  # a one-line caption and the gap below it
 
 
 def light_pass(page_id: str | None) -> bool:
-    """Whether this run is the light pass; decided on the session's first run (app.py)."""
+    """Whether this run is the light pass (app.py asks before drawing the sidebar): decided on
+    the session's first run; a session that leaves the page before its map is drawn (a menu
+    link clicked meanwhile, a refusal) has no light pass any more."""
     state = st.session_state.get(STATE_KEY)
     if state is None:
         browser = st.context.locale is not None
         state = LIGHT if browser and page_id in MAP_FIRST_PAGES else DONE
-        st.session_state[STATE_KEY] = state
+    elif page_id not in MAP_FIRST_PAGES:
+        state = DONE
+    st.session_state[STATE_KEY] = state
     return state == LIGHT
 
 
 def is_light() -> bool:
     """For the page: is this run the light pass?"""
     return st.session_state.get(STATE_KEY) == LIGHT
+
+
+def on_drawn() -> Callable[[], None] | None:
+    """The map's `on_drawn` in the light pass, None after it (a map drawn again, for other
+    filters, reports nothing: no run for nothing)."""
+    return map_drawn if is_light() else None
 
 
 def map_drawn() -> None:

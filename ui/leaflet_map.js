@@ -28,11 +28,11 @@ export default function (component) {
   const { parentElement, data, setTriggerValue } = component;
   const box = parentElement.querySelector(".ctg-map");
   box.style.height = data.height + "px";
-  if (box.dataset.script === data.script) return; // the same map: left as it is
-  box.dataset.script = data.script;
+  if (box.ctgScript === data.script) return; // the same map: left as it is
+  box.ctgScript = data.script;
   leaflet()
     .then(() => {
-      if (box.dataset.script !== data.script) return; // a newer map is on its way
+      if (box.ctgScript !== data.script) return; // a newer map is on its way
       if (box.ctgMap) box.ctgMap.remove();
       box.innerHTML = data.markup; // folium's styles and div: no user text (it is in the script, escaped)
       const map = new Function(data.script + "\nreturn " + data.name + ";")();
@@ -44,7 +44,7 @@ export default function (component) {
       if (data.report) setTriggerValue("drawn", true);
     })
     .catch(() => {
-      delete box.dataset.script;
+      box.ctgScript = null;
       box.textContent =
         "La carte n'a pas pu être affichée. Les chiffres et l'onglet Tableau restent disponibles.";
       box.setAttribute("role", "alert");

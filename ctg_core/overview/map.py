@@ -353,10 +353,12 @@ class TerritoryLayer(folium.MacroElement):
             // The frame gets its final width after the map is drawn: fit the département to it.
             var bounds = {{ this.bounds_js }};
             map.fitBounds(bounds);
-            new ResizeObserver(function () {
+            var resized = new ResizeObserver(function () {
                 map.invalidateSize();
                 map.fitBounds(bounds);
-            }).observe(map.getContainer());
+            });
+            resized.observe(map.getContainer());
+            map.on("unload", function () { resized.disconnect(); });  // a map drawn anew
             return layer;
         })({{ this._parent.get_name() }});
         {% endmacro %}
@@ -460,8 +462,10 @@ def overview_map(
     return m
 
 
-def _number_elements(m: folium.Map) -> None:
-    """Replace folium's random element ids by their rank: same input, same map."""
+def _number_elements(m: folium.Map, prefix: str = "ctg") -> None:
+    """Replace folium's random element ids by their rank: same input, same map. The
+    national map has its own `prefix`: while Streamlit still shows it, the département's map
+    that replaces it must not find its element id already taken."""
 
     def walk(element: Element) -> Iterator[Element]:
         yield element
@@ -469,7 +473,7 @@ def _number_elements(m: folium.Map) -> None:
             yield from walk(child)
 
     for rank, element in enumerate(walk(m)):
-        element._id = f"ctg{rank:04d}"
+        element._id = f"{prefix}{rank:04d}"
 
 
 def legend_html(counts: Mapping[str, int]) -> str:
@@ -724,7 +728,7 @@ def france_map(rows: Iterable[DepartementRow], shapes: Shapes) -> folium.Map:
     )
     layer.tooltip_labels_js = script_json(FRANCE_TOOLTIP_LABELS)
     layer.add_to(m)
-    _number_elements(m)
+    _number_elements(m, "fra")
     return m
 
 

@@ -139,6 +139,7 @@ def test_the_national_map_drills_into_a_departement_and_back_to_france(national_
     page, context = page_in(national_server)
     departements = page.locator(MAP).locator("path.leaflet-interactive")
     departements.nth(1).wait_for(state="visible")
+    page.get_by_text("Conventions signées").wait_for()  # the page around the map: no more moves
     assert drawn_codes(page) == ["33", "44"]  # the other départements are inert outlines
     assert departements.count() == 2
 

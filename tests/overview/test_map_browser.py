@@ -209,7 +209,11 @@ ORDER_JS = """(() => {
     const timer = setInterval(() => {
         const now = performance.now();
         if (!window.__seen.polygons && document.querySelectorAll(
-                ".ctg-map path.leaflet-interactive").length >= 17) window.__seen.polygons = now;
+                ".ctg-map path.leaflet-interactive").length >= 17) {
+            window.__seen.polygons = now;
+            window.__seen.placeholder = document.body.innerText.includes(
+                "Chiffres clés en cours de chargement");
+        }
         if (!window.__seen.figures && document.querySelector('[data-testid="stMetric"]'))
             window.__seen.figures = now;
         if (window.__seen.polygons && window.__seen.figures) clearInterval(timer);
@@ -230,6 +234,7 @@ def test_a_first_visit_draws_the_map_first_then_the_page_around_it(visit):
     seen = visit.page.evaluate("window.__seen")
 
     assert seen["polygons"] < seen["figures"]  # the map did not wait for the figures
+    assert seen["placeholder"]  # it came with the light pass, the figures' place kept
     # The second pass left the map as it was: the same Leaflet map, not drawn again.
     assert visit.page.evaluate(f"{MAP_JS} === window.__firstMap")
     assert visit.map.locator("path.leaflet-interactive").count() == 19

@@ -670,3 +670,91 @@ def test_an_officer_sees_only_their_territory(page_world):
     at.run()
     assert not at.exception
     assert not at.metric
+
+
+# --- the first page in two passes (ui/first_paint.py) ---------------------------------------
+# AppTest runs no JavaScript: it never gets a light pass by itself (it tells no locale), so
+# these tests put the session in the state a browser's first run leaves it in. The browser
+# side (the map reports, the page is drawn whole around it) is tests/overview/test_map_browser.py.
+
+
+def light_app(state: str = "light") -> AppTest:
+    at = app()
+    at.session_state["first_paint"] = state
+    return at
+
+
+def test_a_client_that_runs_no_javascript_gets_the_whole_page_at_once(page_world):
+    at = app()
+    at.run()
+
+    assert at.session_state["first_paint"] == "done"
+    assert len(at.metric) == 8
+    assert next(s.label for s in at.sidebar.selectbox) == "Profil de démonstration"
+
+
+def test_the_light_pass_draws_the_map_alone_and_keeps_the_place_of_the_rest(page_world):
+    at = light_app()
+    at.run()
+
+    assert not at.exception
+    assert at.session_state["first_paint"] == "light"  # until the map reports it is drawn
+    assert len(at.metric) == 0
+    assert "Chiffres clés en cours de chargement…" in [c.value for c in at.caption]
+    assert at.selectbox == []  # neither the profiles, nor the filters, nor the layers yet
+    assert at.title[0].value == "Vue d'ensemble des CTG"
+
+
+def test_once_the_map_is_drawn_the_next_run_draws_the_whole_page(page_world):
+    at = light_app("drawn")  # as the map's report leaves it
+    at.run()
+
+    assert not at.exception
+    assert at.session_state["first_paint"] == "done"
+    assert len(at.metric) == 8
+    assert "Chiffres clés en cours de chargement…" not in [c.value for c in at.caption]
+    labels = [s.label for s in at.selectbox]
+    assert "Profil de démonstration" in labels and "Échéance de la convention" in labels
+
+
+def test_a_light_pass_that_draws_no_map_ends_at_once(page_world):
+    at = light_app()
+    at.query_params["vue"] = "Tableau"  # the table tab: no map to wait for
+    at.run()
+
+    assert not at.exception
+    assert at.session_state["first_paint"] == "done"
+    assert len(at.metric) == 8
+    assert len(at.dataframe) == 1
+
+
+def _light_pass_of(page_id: str, state: str) -> None:
+    """Run by AppTest: app.py's question for `page_id`, the session being in `state`."""
+    import streamlit as st
+
+    from ui import first_paint
+
+    st.session_state.setdefault(first_paint.STATE_KEY, state)
+    st.write(str(first_paint.light_pass(page_id)))
+
+
+@pytest.mark.parametrize(
+    ("page_id", "state", "light", "after"),
+    [
+        ("vue_ensemble", "light", True, "light"),  # still waiting for its map
+        ("convention", "light", False, "done"),  # left before the map was drawn
+        (None, "light", False, "done"),  # (the hidden « accueil » of other roles)
+        ("vue_ensemble", "drawn", False, "drawn"),  # the fragment's rerun ends it
+        ("vue_ensemble", "done", False, "done"),
+    ],
+)
+def test_a_session_that_leaves_before_the_map_is_drawn_has_no_light_pass_any_more(
+    page_id, state, light, after
+):
+    """A menu link clicked during the light pass: app.py draws the next page whole, the demo
+    profile list included (it would otherwise stay hidden on every page)."""
+    at = AppTest.from_function(_light_pass_of, args=(page_id, state))
+    at.run()
+
+    assert at.markdown[0].value == str(light)
+    assert at.session_state["first_paint"] == after
