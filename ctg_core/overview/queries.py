@@ -699,18 +699,6 @@ def overview_kpis(
     )
 
 
-def funding_alert_count(
-    session: Session,
-    user: CurrentUser,
-    today: date,
-    territory_ids: Iterable[int] | None = None,
-) -> int:
-    """Yearly funding lines with an alert (renewal overdue or due within 60 days, acompte
-    blocked, solde awaiting justification), within `territory_ids` when given (the rows
-    shown). The rule is the Financement page's (`funding.queries.funding_alerts`)."""
-    return funding_queries.alert_count(session, user, today, territory_ids)
-
-
 def _covered_population(rows: list[TerritoryRow], phase_of) -> int:  # type: ignore[no-untyped-def]
     covered = [r for r in rows if phase_of(r) in SIGNED]
     covered_epci = {r.code for r in covered if r.kind is TerritoryKind.epci}
